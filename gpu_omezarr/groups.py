@@ -1,0 +1,77 @@
+"""Opening the target group for a format and updating its OME attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import zarr
+
+from .metadata import Format, format_from_version, merge_attributes, read_ome, resolve_format
+from .metadata._errors import invalid, wrong_type
+
+GroupLike = zarr.Group | str
+
+
+def _existing(group: GroupLike) -> zarr.Group | None:
+    if isinstance(group, zarr.Group):
+        return group
+    if not isinstance(group, str):
+        wrong_type("group", group, "a zarr.Group, a path or a URL string")
+    try:
+        return zarr.open_group(group, mode="r")
+    except (FileNotFoundError, zarr.errors.GroupNotFoundError, zarr.errors.NodeTypeValidationError):
+        return None
+
+
+def group_format(group: zarr.Group) -> Format:
+    """The OME format an existing group holds (by its metadata, else its Zarr format)."""
+    version, _ = read_ome(group.attrs.asdict())
+    if version is not None:
+        return format_from_version(version)
+    return format_from_version("0.4" if group.metadata.zarr_format == 2 else "0.5")
+
+
+def resolve_group_format(
+    group: GroupLike, fmt: Any = None, version: str | None = None
+) -> tuple[zarr.Group | None, Format]:
+    """The format to write: the one asked for, else an existing group's, else 0.5.
+
+    Refuses a format that disagrees with the existing group's Zarr format or OME version.
+    Opens nothing for writing.
+    """
+    existing = _existing(group)
+    if fmt is None and version is None and existing is not None:
+        return existing, group_format(existing)
+    chosen = resolve_format(fmt, version)
+    if existing is not None:
+        if existing.metadata.zarr_format != chosen.zarr_format:
+            invalid(
+                "version",
+                chosen.version,
+                f"the group is Zarr v{existing.metadata.zarr_format}; OME-NGFF {chosen.version} "
+                f"needs Zarr v{chosen.zarr_format}",
+            )
+        held, _ = read_ome(existing.attrs.asdict())
+        if held is not None and held != chosen.version:
+            invalid("version", chosen.version, f"the group holds OME-NGFF {held} metadata")
+    return existing, chosen
+
+
+def open_group(group: GroupLike, fmt: Format, existing: zarr.Group | None = None) -> zarr.Group:
+    """The group to write in, created for ``fmt`` where it does not exist."""
+    if existing is not None:
+        return existing
+    if isinstance(group, zarr.Group):
+        return group
+    return zarr.open_group(group, mode="a", zarr_format=fmt.zarr_format)
+
+
+def read_blocks(group: zarr.Group) -> dict[str, Any]:
+    return read_ome(group.attrs.asdict())[1]
+
+
+def write_blocks(group: zarr.Group, fmt: Format, blocks: Mapping[str, Any]) -> None:
+    """Set OME ``blocks`` on ``group``, keeping its other attributes, in one write."""
+    attributes = merge_attributes(group.attrs.asdict(), fmt, blocks)
+    group.attrs.put(attributes)
