@@ -1,5 +1,6 @@
 """The public functions, with ome-zarr-py's names and parameters."""
 
+from .image import write_image, write_labels, write_multiscale, write_multiscale_labels
 from .metadata import (
     write_label_metadata,
     write_multiscales_metadata,
@@ -8,7 +9,11 @@ from .metadata import (
 )
 
 __all__ = [
+    "write_image",
     "write_label_metadata",
+    "write_labels",
+    "write_multiscale",
+    "write_multiscale_labels",
     "write_multiscales_metadata",
     "write_plate_metadata",
     "write_well_metadata",

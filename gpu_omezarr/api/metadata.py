@@ -55,7 +55,9 @@ def write_multiscales_metadata(
     if metadata:
         invalid("metadata", sorted(metadata), "unknown keyword arguments")
     omero = extra.pop("omero", None)
-    axes_list = meta.build_axes(axes, axes_units, ndim=_multiscale_ndim(datasets) if axes is None else None)
+    axes_list = meta.build_axes(
+        axes, axes_units, ndim=_multiscale_ndim(datasets) if axes is None else None
+    )
     multiscale = meta.build_multiscale(
         axes_list,
         datasets,

@@ -57,7 +57,9 @@ def mean_int(x, factors, out):
                                     rows += 1
                                     if f4 == 2:
                                         for o in range(full):
-                                            acc[o] += np.int64(row[2 * o]) + np.int64(row[2 * o + 1])
+                                            acc[o] += np.int64(row[2 * o]) + np.int64(
+                                                row[2 * o + 1]
+                                            )
                                     else:
                                         for o in range(full):
                                             s = np.int64(0)
@@ -79,7 +81,9 @@ def mean_int(x, factors, out):
                             a = acc[o]
                             q = a >> shift
                             r = a & low
-                            dst[o] = q + (1 if r > half or (r == half and n > 1 and (q & 1) == 1) else 0)
+                            dst[o] = q + (
+                                1 if r > half or (r == half and n > 1 and (q & 1) == 1) else 0
+                            )
                     else:
                         for o in range(full):
                             q = acc[o] // n
@@ -239,7 +243,15 @@ def mode(x, factors, out):
                             k = 2 * o
                             a, b, c, d = ra[k], ra[k + 1], rb[k], rb[k + 1]
                             e, f, g, h = rc[k], rc[k + 1], rd[k], rd[k + 1]
-                            if a == b and a == c and a == d and a == e and a == f and a == g and a == h:
+                            if (
+                                a == b
+                                and a == c
+                                and a == d
+                                and a == e
+                                and a == f
+                                and a == g
+                                and a == h
+                            ):
                                 dst[o] = a
                                 continue
                             buf[0], buf[1], buf[2], buf[3] = a, b, c, d

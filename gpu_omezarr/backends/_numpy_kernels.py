@@ -75,5 +75,7 @@ def downsample(x: np.ndarray, factors: Sequence[int], method: str) -> np.ndarray
             out[dst] = _mean_blocks(blocks, x.dtype).astype(x.dtype)
         else:
             as_int = blocks.view(np.uint8) if x.dtype == bool else blocks
-            out[dst] = _mode_blocks(as_int).view(x.dtype) if x.dtype == bool else _mode_blocks(as_int)
+            out[dst] = (
+                _mode_blocks(as_int).view(x.dtype) if x.dtype == bool else _mode_blocks(as_int)
+            )
     return out

@@ -33,8 +33,7 @@ def check_method(method: str, dtype: Any) -> np.dtype:
     native = dtype.newbyteorder("=")
     if native not in SUPPORTED_DTYPES:
         raise TypeError(
-            f"dtype={dtype}: unsupported; use one of "
-            f"{', '.join(str(d) for d in SUPPORTED_DTYPES)}"
+            f"dtype={dtype}: unsupported; use one of {', '.join(str(d) for d in SUPPORTED_DTYPES)}"
         )
     if method == "mean" and native == np.dtype(bool):
         raise TypeError("method='mean' with dtype=bool: a mean of booleans is not boolean; "

@@ -14,7 +14,15 @@ from typing import Any
 from ._errors import invalid
 from .format import Format, format_from_version
 
-OME_KEYS = ("multiscales", "omero", "labels", "image-label", "plate", "well", "bioformats2raw.layout")
+OME_KEYS = (
+    "multiscales",
+    "omero",
+    "labels",
+    "image-label",
+    "plate",
+    "well",
+    "bioformats2raw.layout",
+)
 # Objects that carry their own "version" in 0.4.
 _VERSIONED_04 = ("image-label", "plate", "well")
 

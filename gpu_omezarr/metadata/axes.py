@@ -75,7 +75,9 @@ def build_axes(
                 invalid("axes_units", dict(axes_units), f"names axis {name!r}, not in {names}")
             result[names.index(name)]["unit"] = unit
     if ndim is not None and len(result) != ndim:
-        invalid("axes", [a.get("name") for a in result], f"has {len(result)} entries, data is {ndim}-D")
+        invalid(
+            "axes", [a.get("name") for a in result], f"has {len(result)} entries, data is {ndim}-D"
+        )
     validate_axes(result)
     return result
 

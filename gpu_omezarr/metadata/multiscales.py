@@ -16,7 +16,9 @@ def level_transformations(
     scale: Sequence[float], translation: Sequence[float] | None = None
 ) -> list[dict[str, Any]]:
     """``[{"type": "scale", ...}, {"type": "translation", ...}]`` for one dataset."""
-    transforms: list[dict[str, Any]] = [{"type": "scale", "scale": [_json_number(v) for v in scale]}]
+    transforms: list[dict[str, Any]] = [
+        {"type": "scale", "scale": [_json_number(v) for v in scale]}
+    ]
     if translation is not None:
         transforms.append(
             {"type": "translation", "translation": [_json_number(v) for v in translation]}
@@ -141,7 +143,9 @@ def build_omero(
     **extra: Any,
 ) -> dict[str, Any]:
     """The ``omero`` block: channels (label, color ``RRGGBB``, window, active) and rdefs."""
-    return validate_omero({"channels": list(channels), **({"rdefs": rdefs} if rdefs else {}), **extra})
+    return validate_omero(
+        {"channels": list(channels), **({"rdefs": rdefs} if rdefs else {}), **extra}
+    )
 
 
 def validate_omero(omero: Any, n_channels: int | None = None) -> dict[str, Any]:

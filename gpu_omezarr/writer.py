@@ -1,0 +1,218 @@
+"""The zarr writer shared by every backend: whole chunks or whole shards, encoded on a thread
+pool (the codecs release the GIL) and put straight into the store.
+
+zarr-python creates the arrays (their metadata); the chunk bytes are encoded here with the
+same numcodecs codecs zarr would use, so any Zarr reader decodes them. Codec chains this
+module does not know how to encode go through zarr itself (correct, slower).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numcodecs
+import numpy as np
+import zarr
+from google_crc32c import value as crc32c
+from zarr.core.buffer import default_buffer_prototype
+from zarr.core.sync import sync
+from zarr.storage import LocalStore
+
+_EMPTY = np.uint64(2**64 - 1)
+
+
+def _numcodecs_chain(codecs: Sequence[Any]) -> list[Any] | None:
+    """numcodecs equivalents of zarr v3 bytes-to-bytes codecs, or None if one is unknown."""
+    chain = []
+    for codec in codecs:
+        name = type(codec).__name__
+        if name == "ZstdCodec":
+            chain.append(numcodecs.Zstd(level=codec.level, checksum=codec.checksum))
+        elif name == "GzipCodec":
+            chain.append(numcodecs.GZip(level=codec.level))
+        elif name == "Crc32cCodec":
+            chain.append(None)  # appended by hand below
+        else:
+            return None
+    return chain
+
+
+class _Encoder:
+    """Encodes one chunk (C order, little endian, fill-padded) to its stored bytes."""
+
+    def __init__(self, array: zarr.Array) -> None:
+        meta = array.metadata
+        self.chunk_shape: tuple[int, ...]
+        self.shard_shape: tuple[int, ...] | None = None
+        self.fill = (
+            np.asarray(array.fill_value, dtype=array.dtype) if array.fill_value is not None else 0
+        )
+        self.chain: list[Any] | None
+        if meta.zarr_format == 2:
+            self.chunk_shape = tuple(meta.chunks)
+            codecs = [*(meta.filters or ()), *([meta.compressor] if meta.compressor else [])]
+            self.chain = codecs if meta.order == "C" else None
+            self.index_chain = None
+            return
+        codecs = list(meta.codecs)
+        self.index_chain = None
+        if len(codecs) == 1 and type(codecs[0]).__name__ == "ShardingCodec":
+            sharding = codecs[0]
+            self.shard_shape = tuple(meta.chunk_grid.chunk_shape)
+            self.chunk_shape = tuple(sharding.chunk_shape)
+            codecs = list(sharding.codecs)
+            index = list(sharding.index_codecs)
+            ok_index = (
+                len(index) == 2
+                and _is_little_bytes(index[0])
+                and type(index[1]).__name__ == "Crc32cCodec"
+                and sharding.index_location.value == "end"
+            )
+            self.index_chain = ok_index
+        else:
+            self.chunk_shape = tuple(meta.chunk_grid.chunk_shape)
+        self.chain = None
+        if (
+            codecs
+            and _is_little_bytes(codecs[0])
+            and (self.shard_shape is None or self.index_chain)
+        ):
+            self.chain = _numcodecs_chain(codecs[1:])
+
+    @property
+    def fast(self) -> bool:
+        return self.chain is not None
+
+    def chunk(self, block: np.ndarray) -> bytes:
+        """Encoded bytes of one chunk; ``block`` may be a partial edge chunk."""
+        if block.shape != self.chunk_shape:
+            padded = np.full(self.chunk_shape, self.fill, dtype=block.dtype)
+            padded[tuple(slice(0, n) for n in block.shape)] = block
+            block = padded
+        data: Any = np.ascontiguousarray(block).astype(block.dtype.newbyteorder("<"), copy=False)
+        for codec in self.chain or ():
+            data = codec.encode(data)
+        return bytes(data) if not isinstance(data, bytes) else data
+
+    def shard(self, block: np.ndarray) -> bytes:
+        """Encoded bytes of one shard: inner chunks in C order, then the index and its crc32c."""
+        assert self.shard_shape is not None
+        grid = [s // c for s, c in zip(self.shard_shape, self.chunk_shape, strict=True)]
+        index = np.full((*grid, 2), _EMPTY, dtype="<u8")
+        parts = []
+        offset = 0
+        for pos in itertools.product(*map(range, grid)):
+            region = tuple(
+                slice(p * c, min((p + 1) * c, n))
+                for p, c, n in zip(pos, self.chunk_shape, block.shape, strict=True)
+            )
+            if any(r.start >= r.stop for r in region):
+                continue  # beyond the array's edge: left empty, read as fill value
+            encoded = self.chunk(block[region])
+            index[pos] = (offset, len(encoded))
+            parts.append(encoded)
+            offset += len(encoded)
+        index_bytes = index.tobytes()
+        parts.append(index_bytes)
+        parts.append(np.uint32(crc32c(index_bytes)).astype("<u4").tobytes())
+        return b"".join(parts)
+
+
+def _is_little_bytes(codec: Any) -> bool:
+    endian = getattr(codec, "endian", None)
+    return type(codec).__name__ == "BytesCodec" and (endian is None or endian.value == "little")
+
+
+class ChunkWriter:
+    """Writes regions of one array as whole write units (shards, or chunks when unsharded).
+
+    Every region handed to :meth:`write` must start on a unit boundary and end on one or at
+    the array's edge, so each unit is encoded and stored exactly once, by one worker.
+    """
+
+    def __init__(
+        self,
+        array: zarr.Array,
+        pool: ThreadPoolExecutor,
+        limit: threading.BoundedSemaphore,
+        on_unit: Callable[[int], None] | None = None,
+    ) -> None:
+        self.array = array
+        self.encoder = _Encoder(array)
+        self.unit = self.encoder.shard_shape or self.encoder.chunk_shape
+        self.pool = pool
+        self.limit = limit
+        self.on_unit = on_unit
+        self.futures: list[Future[None]] = []
+        store = array.store
+        prefix = f"{array.path}/" if array.path else ""
+        self._local_root = Path(store.root) / prefix if isinstance(store, LocalStore) else None
+        self._prefix = prefix
+        self._made_dirs: set[Path] = set()
+        self._dir_lock = threading.Lock()
+
+    def units(self, start: Sequence[int], shape: Sequence[int]) -> Iterator[tuple[slice, ...]]:
+        """The unit-aligned regions (relative to ``start``) covering a block at ``start``."""
+        ranges = []
+        for s, n, u, total in zip(start, shape, self.unit, self.array.shape, strict=True):
+            if s % u or ((s + n) % u and s + n != total):
+                raise ValueError(f"region start={tuple(start)} shape={tuple(shape)} is not "
+                                 f"aligned to write units {self.unit}")  # fmt: skip
+            ranges.append([slice(o, min(o + u, n)) for o in range(0, n, u)])
+        return itertools.product(*ranges)
+
+    def write(self, start: Sequence[int], block: np.ndarray) -> None:
+        """Queue the units of ``block`` (placed at ``start``) for encoding and storing."""
+        for region in self.units(start, block.shape):
+            coords = tuple(
+                (s + r.start) // u for s, r, u in zip(start, region, self.unit, strict=True)
+            )
+            self.limit.acquire()
+            try:
+                future = self.pool.submit(self._store_unit, coords, block[region])
+            except BaseException:
+                self.limit.release()
+                raise
+            future.add_done_callback(lambda _: self.limit.release())
+            self.futures.append(future)
+
+    def _store_unit(self, coords: tuple[int, ...], block: np.ndarray) -> None:
+        if not self.encoder.fast:
+            region = tuple(
+                slice(c * u, c * u + n)
+                for c, u, n in zip(coords, self.unit, block.shape, strict=True)
+            )
+            self.array[region] = block
+        else:
+            data = (
+                self.encoder.shard(block) if self.encoder.shard_shape else self.encoder.chunk(block)
+            )
+            self._put(self.array.metadata.encode_chunk_key(coords), data)
+        if self.on_unit is not None:
+            self.on_unit(block.nbytes)
+
+    def _put(self, key: str, data: bytes) -> None:
+        if self._local_root is not None:
+            path = self._local_root / key
+            parent = path.parent
+            if parent not in self._made_dirs:
+                os.makedirs(parent, exist_ok=True)
+                with self._dir_lock:
+                    self._made_dirs.add(parent)
+            with open(path, "wb") as f:
+                f.write(data)
+            return
+        buffer = default_buffer_prototype().buffer.from_bytes(data)
+        sync(self.array.store.set(self._prefix + key, buffer))
+
+    def wait(self) -> None:
+        """Block until every queued unit is stored; re-raise the first error."""
+        for future in self.futures:
+            future.result()
+        self.futures.clear()
