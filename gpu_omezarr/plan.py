@@ -107,8 +107,12 @@ def cumulative_factors(
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 invalid(field, entry, f"factor for axis {names[a]!r} must be an integer >= 1")
             if v % previous[a]:
-                invalid(field, entry, f"factor {v} for axis {names[a]!r} is not a multiple of "
-                                      f"the previous level's {previous[a]}")  # fmt: skip
+                invalid(
+                    field,
+                    entry,
+                    f"factor {v} for axis {names[a]!r} is not a multiple of "
+                    f"the previous level's {previous[a]}",
+                )
         values_t = tuple(values)
         if values_t == previous:
             invalid(field, entry, "each level must downsample at least one axis further")

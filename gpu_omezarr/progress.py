@@ -42,8 +42,13 @@ class Tracker:
             with self.lock:
                 self.units[level] += 1
                 self.bytes[level] += nbytes
-                event = Progress(level, self.units[level], self.units_total[level],
-                                 self.bytes[level], self.bytes_total[level])  # fmt: skip
+                event = Progress(
+                    level,
+                    self.units[level],
+                    self.units_total[level],
+                    self.bytes[level],
+                    self.bytes_total[level],
+                )
                 self.callback(event)
 
         return done
@@ -69,6 +74,8 @@ class TextBar:
         self.last = now
         done = sum(self.done.values())
         rate = done / max(now - self.start, 1e-9) / 2**20
-        self.stream.write(f"\rlevel s{event.level}: {event.units_done}/{event.units_total} units, "
-                          f"{done / 2**20:,.0f} MiB at {rate:,.0f} MiB/s ")  # fmt: skip
+        self.stream.write(
+            f"\rlevel s{event.level}: {event.units_done}/{event.units_total} units, "
+            f"{done / 2**20:,.0f} MiB at {rate:,.0f} MiB/s "
+        )
         self.stream.flush()

@@ -153,13 +153,26 @@ def _read(source: Any, region: tuple[Any, ...]) -> Any:
 class _Prefetch:
     """Reads the next slab on a background thread while the current one is computed."""
 
-    def __init__(self, source: Any, read: Callable, outer: tuple[int, ...], axis: int,
-                 slab: int, n: int, ndim: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        source: Any,
+        read: Callable,
+        outer: tuple[int, ...],
+        axis: int,
+        slab: int,
+        n: int,
+        ndim: int,
+    ) -> None:
         self.regions = [
-            (*outer, *(slice(s, min(s + slab, n)) if a == axis else slice(None)
-                       for a in range(len(outer), ndim)))
+            (
+                *outer,
+                *(
+                    slice(s, min(s + slab, n)) if a == axis else slice(None)
+                    for a in range(len(outer), ndim)
+                ),
+            )
             for s in range(0, n, slab)
-        ]  # fmt: skip
+        ]
         self.read = read
         self.source = source
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="gpu-omezarr-read")

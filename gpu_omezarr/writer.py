@@ -162,8 +162,10 @@ class ChunkWriter:
         ranges = []
         for s, n, u, total in zip(start, shape, self.unit, self.array.shape, strict=True):
             if s % u or ((s + n) % u and s + n != total):
-                raise ValueError(f"region start={tuple(start)} shape={tuple(shape)} is not "
-                                 f"aligned to write units {self.unit}")  # fmt: skip
+                raise ValueError(
+                    f"region start={tuple(start)} shape={tuple(shape)} is not "
+                    f"aligned to write units {self.unit}"
+                )
             ranges.append([slice(o, min(o + u, n)) for o in range(0, n, u)])
         return itertools.product(*ranges)
 

@@ -67,12 +67,21 @@ def _refuse_existing(existing: zarr.Group | None, group: GroupLike, overwrite: b
     if "multiscales" in read_blocks(existing) or any(
         k.startswith("s") for k in existing.array_keys()
     ):
-        invalid("group", group if isinstance(group, str) else existing.name,
-                "already holds an image; pass overwrite=True to replace it")  # fmt: skip
+        invalid(
+            "group",
+            group if isinstance(group, str) else existing.name,
+            "already holds an image; pass overwrite=True to replace it",
+        )
 
 
-def _create_arrays(target: zarr.Group, levels: Sequence[Level], dtype: np.dtype, fmt: meta.Format,
-                   names: list[str], storage_options: Any) -> list[zarr.Array]:  # fmt: skip
+def _create_arrays(
+    target: zarr.Group,
+    levels: Sequence[Level],
+    dtype: np.dtype,
+    fmt: meta.Format,
+    names: list[str],
+    storage_options: Any,
+) -> list[zarr.Array]:
     arrays = []
     for i, level in enumerate(levels):
         options = _level_options(storage_options, i)
@@ -92,7 +101,7 @@ def _create_arrays(target: zarr.Group, levels: Sequence[Level], dtype: np.dtype,
                 compressors=_compressors(options, fmt),
                 overwrite=True,
                 **kwargs,
-            )  # fmt: skip
+            )
         )
     return arrays
 
@@ -107,8 +116,14 @@ def _progress(progress: Any) -> ProgressCallback | None:
     return progress
 
 
-def _multiscale_block(levels: Sequence[Level], axes: list[dict], name: str | None, method: str | None,
-                      backend: Backend | None, extra: Mapping[str, Any]) -> dict[str, Any]:  # fmt: skip
+def _multiscale_block(
+    levels: Sequence[Level],
+    axes: list[dict],
+    name: str | None,
+    method: str | None,
+    backend: Backend | None,
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
     from .. import __version__
 
     datasets = meta.build_datasets([lv.scale for lv in levels], [lv.translation for lv in levels])
@@ -121,10 +136,20 @@ def _multiscale_block(levels: Sequence[Level], axes: list[dict], name: str | Non
     return meta.build_multiscale(axes, datasets, name=name, type=method, metadata=info or None)
 
 
-def _write(group: GroupLike, existing: zarr.Group | None, fmt: meta.Format, sources: Sequence[Any],
-           levels: Sequence[Level], axes: list[dict], method: str | None, backend: Backend,
-           storage_options: Any, progress: ProgressCallback | None, blocks: dict[str, Any],
-           overwrite: bool) -> zarr.Group:  # fmt: skip
+def _write(
+    group: GroupLike,
+    existing: zarr.Group | None,
+    fmt: meta.Format,
+    sources: Sequence[Any],
+    levels: Sequence[Level],
+    axes: list[dict],
+    method: str | None,
+    backend: Backend,
+    storage_options: Any,
+    progress: ProgressCallback | None,
+    blocks: dict[str, Any],
+    overwrite: bool,
+) -> zarr.Group:
     """Arrays first, OME metadata last. ``sources`` is level 0 alone (streamed pyramid) or
     every level (given by the caller)."""
     target = open_group(group, fmt, existing)
@@ -149,8 +174,13 @@ def _write(group: GroupLike, existing: zarr.Group | None, fmt: meta.Format, sour
             write_levels(sources[0], levels, writers, backend, method or "nearest")
         else:
             for i, source in enumerate(sources):
-                write_levels(source, [replace(levels[i], factors=(1,) * len(levels[i].shape))],
-                             [writers[i]], backend, "nearest")  # fmt: skip
+                write_levels(
+                    source,
+                    [replace(levels[i], factors=(1,) * len(levels[i].shape))],
+                    [writers[i]],
+                    backend,
+                    "nearest",
+                )
     write_blocks(target, fmt, blocks)
     return target
 
@@ -237,8 +267,17 @@ def write_image(
     check_method(method, dtype)
     existing, fmt = resolve_group_format(group, fmt, version)
     axes_list = meta.build_axes(axes, axes_units, ndim=len(shape))
-    levels = plan_levels(shape, axes_list, scale_factors, method, storage_options, fmt.zarr_format,
-                         scale, translation, write_translation)  # fmt: skip
+    levels = plan_levels(
+        shape,
+        axes_list,
+        scale_factors,
+        method,
+        storage_options,
+        fmt.zarr_format,
+        scale,
+        translation,
+        write_translation,
+    )
     backend_obj = get_backend(backend)
     extra, blocks = _split_metadata(metadata, _channels(axes_list, shape))
     blocks["multiscales"] = [_multiscale_block(levels, axes_list, name, method, backend_obj, extra)]
@@ -246,8 +285,20 @@ def write_image(
     progress_cb = _progress(progress)
 
     def job() -> None:
-        _write(group, existing, fmt, [image], levels, axes_list, method, backend_obj,
-               storage_options, progress_cb, blocks, overwrite)  # fmt: skip
+        _write(
+            group,
+            existing,
+            fmt,
+            [image],
+            levels,
+            axes_list,
+            method,
+            backend_obj,
+            storage_options,
+            progress_cb,
+            blocks,
+            overwrite,
+        )
 
     return _run(job, compute)
 
@@ -291,12 +342,30 @@ def write_multiscale(
     existing, fmt = resolve_group_format(group, fmt, version)
     axes_list = meta.build_axes(axes, axes_units, ndim=len(shapes[0]))
     names = meta.axis_names(axes_list)
-    base = plan_levels(shapes[0], axes_list, [], "nearest", _level_options(storage_options, 0),
-                       fmt.zarr_format, scale, None, False)[0]  # fmt: skip
+    base = plan_levels(
+        shapes[0],
+        axes_list,
+        [],
+        "nearest",
+        _level_options(storage_options, 0),
+        fmt.zarr_format,
+        scale,
+        None,
+        False,
+    )[0]
     levels = []
     for i, shape in enumerate(shapes):
-        level = plan_levels(shape, axes_list, [], "nearest", _level_options(storage_options, i),
-                            fmt.zarr_format, None, None, False)[0]  # fmt: skip
+        level = plan_levels(
+            shape,
+            axes_list,
+            [],
+            "nearest",
+            _level_options(storage_options, i),
+            fmt.zarr_format,
+            None,
+            None,
+            False,
+        )[0]
         ratios = []
         for n0, n in zip(shapes[0], shape, strict=True):
             f = round(n0 / n)
@@ -305,10 +374,15 @@ def write_multiscale(
         levels.append(replace(level, path=f"s{i}", scale=scale_i, translation=None))
     if coordinate_transformations is not None:
         if len(coordinate_transformations) != len(levels):
-            invalid("coordinate_transformations", f"{len(coordinate_transformations)} lists",
-                    f"need one per level ({len(levels)})")  # fmt: skip
-        datasets = [{"path": lv.path, "coordinateTransformations": list(ct)}
-                    for lv, ct in zip(levels, coordinate_transformations, strict=True)]  # fmt: skip
+            invalid(
+                "coordinate_transformations",
+                f"{len(coordinate_transformations)} lists",
+                f"need one per level ({len(levels)})",
+            )
+        datasets = [
+            {"path": lv.path, "coordinateTransformations": list(ct)}
+            for lv, ct in zip(levels, coordinate_transformations, strict=True)
+        ]
     else:
         datasets = meta.build_datasets([lv.scale for lv in levels])
     extra, blocks = _split_metadata(metadata, _channels(axes_list, shapes[0]))
@@ -321,8 +395,20 @@ def write_multiscale(
     del names
 
     def job() -> None:
-        _write(group, existing, fmt, list(pyramid), levels, axes_list, None, backend_obj,
-               storage_options, progress_cb, blocks, overwrite)  # fmt: skip
+        _write(
+            group,
+            existing,
+            fmt,
+            list(pyramid),
+            levels,
+            axes_list,
+            None,
+            backend_obj,
+            storage_options,
+            progress_cb,
+            blocks,
+            overwrite,
+        )
 
     return _run(job, compute)
 
@@ -341,8 +427,9 @@ def _parent_image(group: GroupLike) -> tuple[zarr.Group | None, dict[str, Any] |
     return existing, (multiscales[0] if multiscales else None)
 
 
-def _label_defaults(parent: dict[str, Any] | None, axes: Any, scale_factors: Any,
-                    scale: Any) -> tuple[Any, Any, Any]:  # fmt: skip
+def _label_defaults(
+    parent: dict[str, Any] | None, axes: Any, scale_factors: Any, scale: Any
+) -> tuple[Any, Any, Any]:
     """Axes, factors and scale of the parent image, so a label has as many levels as it."""
     if parent is None:
         return axes, (DEFAULT_SCALE_FACTORS if scale_factors is None else scale_factors), scale
@@ -413,8 +500,20 @@ def write_labels(
     def job() -> None:
         root = open_group(group, fmt, resolve_group_format(group, fmt)[0])
         labels_group = root.require_group("labels")
-        _write(labels_group.require_group(name), None, fmt, [labels], levels, axes_list, method,
-               backend_obj, storage_options, progress_cb, blocks, overwrite)  # fmt: skip
+        _write(
+            labels_group.require_group(name),
+            None,
+            fmt,
+            [labels],
+            levels,
+            axes_list,
+            method,
+            backend_obj,
+            storage_options,
+            progress_cb,
+            blocks,
+            overwrite,
+        )
         write_blocks(
             labels_group,
             fmt,
@@ -451,9 +550,16 @@ def write_multiscale_labels(
     def job() -> None:
         root = open_group(group, fmt, existing)
         labels_group = root.require_group("labels")
-        write_multiscale(pyramid, labels_group.require_group(name), fmt=fmt, axes=axes,
-                         storage_options=storage_options, name=name, overwrite=overwrite,
-                         **metadata)  # fmt: skip
+        write_multiscale(
+            pyramid,
+            labels_group.require_group(name),
+            fmt=fmt,
+            axes=axes,
+            storage_options=storage_options,
+            name=name,
+            overwrite=overwrite,
+            **metadata,
+        )
         target = labels_group[name]
         write_blocks(target, fmt, {"image-label": image_label})
         write_blocks(

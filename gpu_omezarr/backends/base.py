@@ -36,8 +36,10 @@ def check_method(method: str, dtype: Any) -> np.dtype:
             f"dtype={dtype}: unsupported; use one of {', '.join(str(d) for d in SUPPORTED_DTYPES)}"
         )
     if method == "mean" and native == np.dtype(bool):
-        raise TypeError("method='mean' with dtype=bool: a mean of booleans is not boolean; "
-                        "use 'mode' or 'nearest'")  # fmt: skip
+        raise TypeError(
+            "method='mean' with dtype=bool: a mean of booleans is not boolean; "
+            "use 'mode' or 'nearest'"
+        )
     if method == "mode" and native.kind == "f":
         raise TypeError(f"method='mode' with dtype={dtype}: mode is for integer or bool labels")
     return native

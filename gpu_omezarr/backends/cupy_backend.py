@@ -41,8 +41,12 @@ def load_cupy() -> Any:
 @cache
 def _kernel(name: str, dtype: str) -> Any:
     cupy = load_cupy()
-    template = {"mean_int": src.MEAN_INT, "mean_float": src.MEAN_FLOAT,
-                "mean_wide": src.MEAN_WIDE, "mode": src.MODE}[name]  # fmt: skip
+    template = {
+        "mean_int": src.MEAN_INT,
+        "mean_float": src.MEAN_FLOAT,
+        "mean_wide": src.MEAN_WIDE,
+        "mode": src.MODE,
+    }[name]
     return cupy.RawKernel(src.source(template, src.CTYPES[dtype]), name)
 
 

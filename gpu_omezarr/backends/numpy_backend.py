@@ -65,8 +65,11 @@ class NumpyBackend(CascadeMixin):
         out5 = out.reshape((1,) * pad + out.shape)
         k = self._kernels
         if method == "mode":
-            k.mode(x5.view(np.uint8) if x.dtype == bool else x5, f5,
-                   out5.view(np.uint8) if x.dtype == bool else out5)  # fmt: skip
+            k.mode(
+                x5.view(np.uint8) if x.dtype == bool else x5,
+                f5,
+                out5.view(np.uint8) if x.dtype == bool else out5,
+            )
         elif x.dtype.kind == "f":
             k.mean_float(x5, f5, out5)
         elif x.dtype.itemsize == 8:

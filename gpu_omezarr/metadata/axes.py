@@ -12,17 +12,55 @@ from ._errors import invalid, wrong_type
 SPACE_UNITS = frozenset(
     f"{prefix}meter"
     for prefix in (
-        "", "yocto", "zepto", "atto", "femto", "pico", "nano", "micro", "milli", "centi", "deci",
-        "deca", "hecto", "kilo", "mega", "giga", "tera", "peta", "exa", "zetta", "yotta",
+        "",
+        "yocto",
+        "zepto",
+        "atto",
+        "femto",
+        "pico",
+        "nano",
+        "micro",
+        "milli",
+        "centi",
+        "deci",
+        "deca",
+        "hecto",
+        "kilo",
+        "mega",
+        "giga",
+        "tera",
+        "peta",
+        "exa",
+        "zetta",
+        "yotta",
     )
-) | {"angstrom", "foot", "inch", "mile", "parsec", "yard"}  # fmt: skip
+) | {"angstrom", "foot", "inch", "mile", "parsec", "yard"}
 TIME_UNITS = frozenset(
     f"{prefix}second"
     for prefix in (
-        "", "yocto", "zepto", "atto", "femto", "pico", "nano", "micro", "milli", "centi", "deci",
-        "deca", "hecto", "kilo", "mega", "giga", "tera", "peta", "exa", "zetta", "yotta",
+        "",
+        "yocto",
+        "zepto",
+        "atto",
+        "femto",
+        "pico",
+        "nano",
+        "micro",
+        "milli",
+        "centi",
+        "deci",
+        "deca",
+        "hecto",
+        "kilo",
+        "mega",
+        "giga",
+        "tera",
+        "peta",
+        "exa",
+        "zetta",
+        "yotta",
     )
-) | {"minute", "hour", "day"}  # fmt: skip
+) | {"minute", "hour", "day"}
 
 KNOWN_TYPES = {"x": "space", "y": "space", "z": "space", "c": "channel", "t": "time"}
 SPEC_TYPES = ("space", "time", "channel")
