@@ -59,9 +59,7 @@ def resolve_group_format(
 
 
 def open_group(group: GroupLike, fmt: Format, existing: zarr.Group | None = None) -> zarr.Group:
-    """The group to write in, created for ``fmt`` where it does not exist."""
-    if existing is not None:
-        return existing
+    """The group to write in (opened for writing), created for ``fmt`` where it is missing."""
     if isinstance(group, zarr.Group):
         return group
     return zarr.open_group(group, mode="a", zarr_format=fmt.zarr_format)

@@ -181,6 +181,8 @@ def _write(
                     backend,
                     "nearest",
                 )
+    for multiscale in blocks.get("multiscales", []):
+        multiscale.setdefault("name", target.name)  # as ome-zarr-py: the group's name
     write_blocks(target, fmt, blocks)
     return target
 

@@ -1,0 +1,225 @@
+import dask.array as da
+import numpy as np
+import pytest
+import zarr
+from conftest import backends, make_backend
+from reference import reference_downsample
+
+import gpu_omezarr as g
+
+CASES = [
+    ("yx", (67, 45), {"chunks": (16, 16), "shards": (32, 32)}, "mean", "uint16"),
+    ("zyx", (19, 40, 33), {"chunks": (4, 16, 16)}, "mean", "float32"),
+    ("czyx", (2, 9, 30, 31), {"chunks": (1, 4, 8, 8), "shards": (1, 8, 16, 16)}, "nearest", "int16"),
+    ("tczyx", (2, 3, 5, 21, 18), {"chunks": (1, 1, 2, 8, 8)}, "mean", "uint8"),
+    ("tyx", (3, 50, 70), None, "mode", "uint32"),
+]
+
+
+def expected_levels(x, factors_list, method):
+    levels = [x]
+    for f in factors_list:
+        levels.append(reference_downsample(levels[-1], f, method))
+    return levels
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+@pytest.mark.parametrize(("axes", "shape", "options", "method", "dtype"), CASES)
+def test_every_level_equals_the_reference(tmp_path, version, axes, shape, options, method, dtype):
+    rng = np.random.default_rng(0)
+    x = (rng.integers(0, 200, shape) if method == "mode" else rng.integers(0, 250, shape)).astype(dtype)
+    if version == "0.4" and options and "shards" in options:
+        options = {k: v for k, v in options.items() if k != "shards"}
+    path = str(tmp_path / "img.zarr")
+    g.write_image(x, path, scale_factors=(2, 4), method=method, axes=axes, version=version,
+                  storage_options=options, scale={"x": 0.5, "y": 0.5})  # fmt: skip
+    root = zarr.open_group(path, mode="r")
+    assert root.metadata.zarr_format == (2 if version == "0.4" else 3)
+    ms = g.api.image.read_blocks(root)["multiscales"][0]
+    factors_list = []
+    prev = [1.0] * len(shape)
+    for d in ms["datasets"][1:]:
+        s = d["coordinateTransformations"][0]["scale"]
+        s0 = ms["datasets"][0]["coordinateTransformations"][0]["scale"]
+        cum = [round(a / b) for a, b in zip(s, s0)]
+        factors_list.append(tuple(int(c // p) for c, p in zip(cum, prev)))
+        prev = cum
+    want = expected_levels(x, factors_list, method)
+    for d, w in zip(ms["datasets"], want):
+        got = root[d["path"]][...]
+        if x.dtype.kind == "f" and d["path"] != "s0":
+            np.testing.assert_allclose(got, w, rtol=1e-6)
+        else:
+            np.testing.assert_array_equal(got, w)  # level 0 byte for byte
+        if options and "chunks" in options:
+            assert root[d["path"]].chunks == tuple(min(c, n) for c, n in zip(options["chunks"], got.shape))
+    if method == "mode":
+        assert set(np.unique(root["s2"][...])) <= set(np.unique(x))
+
+
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_output_is_read_by_independent_readers(tmp_path, version):
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 4000, (2, 12, 64, 70), dtype=np.uint16)
+    labels = (rng.integers(0, 5, (12, 64, 70))).astype(np.uint32)
+    path = str(tmp_path / "img.zarr")
+    g.write_image(image, path, axes="czyx", version=version, scale_factors=(2, 4),
+                  axes_units={"x": "micrometer", "y": "micrometer"},
+                  metadata={"omero": {"channels": [
+                      {"color": c, "window": {"min": 0, "max": 4000, "start": 0, "end": 3000}}
+                      for c in ("FF0000", "00FF00")]}})  # fmt: skip
+    g.write_labels(labels[None], path, "cells", axes="czyx",
+                   label_metadata={"colors": [{"label-value": 1, "rgba": [1, 2, 3, 255]}]})  # fmt: skip
+    g.write_labels(labels[None], path, "cells", axes="czyx", overwrite=True)  # listed once
+    root = zarr.open_group(path, mode="r")
+    labels_attrs = g.api.image.read_blocks(root["labels"])
+    assert labels_attrs["labels"] == ["cells"]
+    assert len(g.api.image.read_blocks(root["labels/cells"])["multiscales"][0]["datasets"]) == 3
+
+    import ome_zarr_models
+
+    group = ome_zarr_models.open_ome_zarr(root)
+    assert type(group).__name__ == "Image"
+    if version == "0.4":
+        from ome_zarr_models.v04 import ImageLabel
+    else:
+        from ome_zarr_models.v05 import ImageLabel
+    ImageLabel.from_zarr(root["labels/cells"])
+
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader
+
+    nodes = list(Reader(parse_url(path))())
+    data = nodes[0].data
+    assert len(data) == 3
+    np.testing.assert_array_equal(np.asarray(data[0]), image)
+
+
+def test_strict_schema_accepts_written_images(tmp_path):
+    from test_metadata import spec_validator
+
+    path = tmp_path / "img.zarr"
+    g.write_image(np.ones((20, 20), np.uint8), str(path))
+    attrs = zarr.open_group(str(path), mode="r").attrs.asdict()
+    spec_validator("0.5", "strict_image").validate(attrs)
+
+
+@pytest.mark.parametrize("backend_name", backends())
+@pytest.mark.parametrize("kind", ["numpy", "dask", "zarr"])
+def test_sources_and_backends(tmp_path, kind, backend_name):
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 9, (33, 70, 50), dtype=np.int32)
+    if kind == "dask":
+        src = da.from_array(x, chunks=(7, 30, 20))
+    elif kind == "zarr":
+        src = zarr.create_array(str(tmp_path / "src.zarr"), data=x, chunks=(5, 32, 32))
+    else:
+        src = x
+    path = str(tmp_path / "out.zarr")
+    g.write_image(src, path, axes="zyx", method="mode", scale_factors="auto",
+                  storage_options={"chunks": (8, 16, 16)}, backend=make_backend(backend_name))  # fmt: skip
+    root = zarr.open_group(path, mode="r")
+    np.testing.assert_array_equal(root["s0"][...], x)
+    n = len(list(root.array_keys()))
+    assert root[f"s{n - 1}"].shape[1] <= 16 and root[f"s{n - 1}"].shape[2] <= 16
+
+
+def test_codecs_and_translation_options(tmp_path):
+    x = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
+    path = str(tmp_path / "gz.zarr")
+    g.write_image(x, path, scale_factors=(2,), write_translation=False,
+                  storage_options={"compressors": zarr.codecs.GzipCodec(level=1), "chunks": (32, 32)})  # fmt: skip
+    arr = zarr.open_array(path + "/s0", mode="r")
+    assert type(arr.compressors[0]).__name__ == "GzipCodec"
+    np.testing.assert_array_equal(arr[...], x)
+    ct = g.api.image.read_blocks(zarr.open_group(path))["multiscales"][0]["datasets"][1]
+    assert ct["coordinateTransformations"] == [{"type": "scale", "scale": [2.0, 2.0]}]
+    # An unknown codec goes through zarr itself and still round-trips.
+    path2 = str(tmp_path / "blosc.zarr")
+    g.write_image(x, path2, scale_factors=(2,), storage_options={"compressors": zarr.codecs.BloscCodec()})
+    np.testing.assert_array_equal(zarr.open_array(path2 + "/s1", mode="r")[...],
+                                  reference_downsample(x, (2, 2), "mean"))  # fmt: skip
+
+
+def test_block_methods_keep_pixel_centres(tmp_path):
+    path = str(tmp_path / "t.zarr")
+    g.write_image(np.ones((8, 8), np.uint8), path, scale_factors=(2, 4), scale=[0.5, 0.25],
+                  translation=[10, 20])  # fmt: skip
+    ds = g.api.image.read_blocks(zarr.open_group(path))["multiscales"][0]["datasets"]
+    assert ds[2]["coordinateTransformations"] == [
+        {"type": "scale", "scale": [2.0, 1.0]},
+        {"type": "translation", "translation": [10.75, 20.375]},
+    ]
+
+
+def test_compute_false_writes_only_when_computed(tmp_path):
+    path = tmp_path / "lazy.zarr"
+    [task] = g.write_image(np.ones((16, 16), np.uint8), str(path), compute=False)
+    assert not path.exists()
+    task.compute()
+    assert "multiscales" in g.api.image.read_blocks(zarr.open_group(str(path)))
+
+
+def test_write_multiscale_given_levels(tmp_path):
+    x = np.arange(30 * 20, dtype=np.uint16).reshape(30, 20)
+    pyramid = [x, x[::2, ::2], x[::4, ::4]]
+    path = str(tmp_path / "ms.zarr")
+    g.write_multiscale(pyramid, path)
+    root = zarr.open_group(path, mode="r")
+    for i, level in enumerate(pyramid):
+        np.testing.assert_array_equal(root[f"s{i}"][...], level)
+    scales = [d["coordinateTransformations"][0]["scale"] for d in g.api.image.read_blocks(root)["multiscales"][0]["datasets"]]
+    assert scales == [[1.0, 1.0], [2.0, 2.0], [4.0, 4.0]]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"axes": "zyx"}, ValueError, "has 3 entries, data is 2-D"),
+        ({"scale_factors": (2, 3)}, ValueError, "not a multiple"),
+        ({"scale_factors": (2, 2)}, ValueError, "at least one axis further"),
+        ({"scale_factors": [{"q": 2}]}, ValueError, "not in"),
+        ({"scale": [1, 0]}, ValueError, "scale="),
+        ({"scale": [1, float("nan")]}, ValueError, "scale="),
+        ({"storage_options": {"chunks": (0, 4)}}, ValueError, "chunks"),
+        ({"storage_options": {"chunks": (4, 4), "shards": (6, 6)}}, ValueError, "multiples of chunks"),
+        ({"storage_options": {"shards": (8, 8)}, "version": "0.4"}, ValueError, "sharding needs Zarr v3"),
+        ({"method": "mode"}, TypeError, "mode is for integer"),
+        ({"method": "median"}, ValueError, "method='median'"),
+        ({"backend": "gpu"}, ValueError, "backend='gpu'"),
+        ({"version": "0.3"}, ValueError, "version='0.3'"),
+        ({"metadata": {"omero": {"channels": [{"color": "nope"}]}}}, ValueError, "color"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_written(tmp_path, kwargs, error, message):
+    path = tmp_path / "bad.zarr"
+    with pytest.raises(error, match=message):
+        g.write_image(np.ones((16, 16), np.float32), str(path), **kwargs)
+    assert not path.exists()
+
+
+def test_bad_sources_and_existing_images(tmp_path):
+    with pytest.raises(ValueError, match="2 to 5 axes"):
+        g.write_image(np.ones(5), str(tmp_path / "a.zarr"))
+    with pytest.raises(ValueError, match="empty"):
+        g.write_image(np.ones((0, 5)), str(tmp_path / "a.zarr"))
+    with pytest.raises(ValueError, match="labels.dtype"):
+        g.write_labels(np.ones((4, 4), np.float32), str(tmp_path / "a.zarr"), "x")
+    path = str(tmp_path / "b.zarr")
+    g.write_image(np.ones((8, 8), np.uint8), path)
+    with pytest.raises(ValueError, match="overwrite=True"):
+        g.write_image(np.ones((8, 8), np.uint8), path)
+    with pytest.raises(ValueError, match="version='0.4': the group is Zarr v3"):
+        g.write_image(np.ones((8, 8), np.uint8), path, version="0.4", overwrite=True)
+    g.write_image(np.zeros((8, 8), np.uint8), path, overwrite=True)
+    assert zarr.open_array(path + "/s0")[...].max() == 0
+
+
+def test_progress_reports_every_unit(tmp_path):
+    events = []
+    g.write_image(np.ones((64, 64), np.uint8), str(tmp_path / "p.zarr"), scale_factors=(2,),
+                  storage_options={"chunks": (16, 16), "shards": None}, progress=events.append)  # fmt: skip
+    last = {e.level: e for e in events}
+    assert last[0].units_done == last[0].units_total == 16
+    assert last[1].units_done == last[1].units_total == 4
+    assert last[0].bytes_done == 64 * 64
