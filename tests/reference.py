@@ -11,7 +11,9 @@ def reference_downsample(x: np.ndarray, factors, method: str) -> np.ndarray:
     out_shape = tuple(-(-n // f) for n, f in zip(x.shape, factors))
     out = np.empty(out_shape, dtype=x.dtype)
     for idx in itertools.product(*map(range, out_shape)):
-        block = x[tuple(slice(i * f, min((i + 1) * f, n)) for i, f, n in zip(idx, factors, x.shape))]
+        block = x[
+            tuple(slice(i * f, min((i + 1) * f, n)) for i, f, n in zip(idx, factors, x.shape))
+        ]
         values = block.ravel().tolist()  # Python ints / floats / bools
         if method == "nearest":
             out[idx] = block.flat[0]

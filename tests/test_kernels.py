@@ -104,9 +104,13 @@ def test_mean_rounds_half_to_even(backend_name):
 
 @pytest.mark.parametrize(
     ("method", "dtype", "message"),
-    [("mean", bool, "mean of booleans"), ("mode", np.float32, "mode is for integer"),
-     ("median", np.uint8, "method='median'"), ("mean", np.complex64, "unsupported")],
-)  # fmt: skip
+    [
+        ("mean", bool, "mean of booleans"),
+        ("mode", np.float32, "mode is for integer"),
+        ("median", np.uint8, "method='median'"),
+        ("mean", np.complex64, "unsupported"),
+    ],
+)
 def test_bad_method_or_dtype_is_refused(method, dtype, message):
     with pytest.raises((TypeError, ValueError), match=message):
         NumpyBackend().downsample(np.zeros((4, 4), dtype), (2, 2), method)
@@ -168,7 +172,9 @@ ts = pytest.importorskip("tensorstore")
 
 def tensorstore_downsample(x, factors, method):
     src = ts.array(x)
-    return np.asarray(ts.downsample(src, list(factors), {"nearest": "stride"}.get(method, method)).read().result())
+    return np.asarray(
+        ts.downsample(src, list(factors), {"nearest": "stride"}.get(method, method)).read().result()
+    )
 
 
 @settings(max_examples=80, deadline=None)
@@ -176,7 +182,9 @@ def tensorstore_downsample(x, factors, method):
 def test_agrees_with_tensorstore_mode_and_stride(case):
     x, factors = case
     b = NumpyBackend()
-    np.testing.assert_array_equal(b.downsample(x, factors, "nearest"), tensorstore_downsample(x, factors, "nearest"))
+    np.testing.assert_array_equal(
+        b.downsample(x, factors, "nearest"), tensorstore_downsample(x, factors, "nearest")
+    )
     # TensorStore breaks mode ties differently from us in general; on ties-free data (and in
     # the common 'one clear majority' case) both are the most frequent value.
     ours = b.downsample(x, factors, "mode")

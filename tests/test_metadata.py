@@ -33,7 +33,10 @@ def test_axes_from_names_get_types_and_units():
         ("yy", "unique"),
         ("cx", "2 or 3 axes of type 'space'"),
         ("tt" + "yx", "unique"),
-        ([{"name": "a", "type": "time"}, {"name": "t", "type": "time"}, "y", "x"], "at most one axis"),
+        (
+            [{"name": "a", "type": "time"}, {"name": "t", "type": "time"}, "y", "x"],
+            "at most one axis",
+        ),
         ("ztyx", "'time' axis must come first"),
         ("zcyx", "space axes must come last"),
         (["c", {"name": "q", "type": "foo"}, "y", "x"], "channel' or a custom"),
@@ -114,9 +117,19 @@ def test_bad_omero_is_refused(omero, message):
         ({"rows": ["A-1"], "columns": ["1"], "wells": ["A-1/1"]}, "alphanumeric"),
         ({"rows": ["A"], "columns": ["1"], "wells": ["B/1"]}, "row 'B' is not in rows"),
         ({"rows": ["A"], "columns": ["1"], "wells": ["A1"]}, "ROW/COLUMN"),
-        ({"rows": ["A"], "columns": ["1", "2"], "wells": [{"path": "A/2", "rowIndex": 0, "columnIndex": 0}]}, "columnIndex"),
+        (
+            {
+                "rows": ["A"],
+                "columns": ["1", "2"],
+                "wells": [{"path": "A/2", "rowIndex": 0, "columnIndex": 0}],
+            },
+            "columnIndex",
+        ),
         ({"rows": ["A"], "columns": ["1"], "wells": ["A/1", "A/1"]}, "listed once"),
-        ({"rows": ["A"], "columns": ["1"], "wells": ["A/1"], "acquisitions": [{"id": "x"}]}, "acquisitions\\[0\\].id"),
+        (
+            {"rows": ["A"], "columns": ["1"], "wells": ["A/1"], "acquisitions": [{"id": "x"}]},
+            "acquisitions\\[0\\].id",
+        ),
         ({"rows": ["A"], "columns": ["1"], "wells": ["A/1"], "field_count": 0}, "field_count"),
     ],
 )
@@ -182,8 +195,16 @@ DATASETS = [
         ],
     },
 ]
-OMERO = {"channels": [{"color": "00FF00", "label": "GFP", "active": True,
-                       "window": {"min": 0, "max": 65535, "start": 0, "end": 1000}}]}  # fmt: skip
+OMERO = {
+    "channels": [
+        {
+            "color": "00FF00",
+            "label": "GFP",
+            "active": True,
+            "window": {"min": 0, "max": 65535, "start": 0, "end": 1000},
+        }
+    ]
+}
 
 
 def write_all(tmp_path, version, ours: bool):
@@ -199,16 +220,35 @@ def write_all(tmp_path, version, ours: bool):
     root = tmp_path / ("ours" if ours else "theirs") / version
     zf = fmt.zarr_format
     image = zarr.open_group(str(root / "image.zarr"), mode="w", zarr_format=zf)
-    w.write_multiscales_metadata(image, DATASETS, fmt=fmt, axes="cyx", name="img",
-                                 metadata={"method": "mean", "omero": json.loads(json.dumps(OMERO))})  # fmt: skip
+    w.write_multiscales_metadata(
+        image,
+        DATASETS,
+        fmt=fmt,
+        axes="cyx",
+        name="img",
+        metadata={"method": "mean", "omero": json.loads(json.dumps(OMERO))},
+    )
     labels = image.create_group("labels")
     cells = labels.create_group("cells")
     w.write_multiscales_metadata(cells, DATASETS, fmt=fmt, axes="cyx", name="cells")
-    w.write_label_metadata(labels, "cells", colors=[{"label-value": 1, "rgba": [255, 0, 0, 255]}],
-                           properties=[{"label-value": 1, "class": "cell"}], fmt=fmt)  # fmt: skip
+    w.write_label_metadata(
+        labels,
+        "cells",
+        colors=[{"label-value": 1, "rgba": [255, 0, 0, 255]}],
+        properties=[{"label-value": 1, "class": "cell"}],
+        fmt=fmt,
+    )
     plate = zarr.open_group(str(root / "plate.zarr"), mode="w", zarr_format=zf)
-    w.write_plate_metadata(plate, ["A", "B"], ["1", "2"], ["A/1", "B/2"], fmt=fmt,
-                           acquisitions=[{"id": 0, "name": "run", "maximumfieldcount": 2}], field_count=2, name="p")  # fmt: skip
+    w.write_plate_metadata(
+        plate,
+        ["A", "B"],
+        ["1", "2"],
+        ["A/1", "B/2"],
+        fmt=fmt,
+        acquisitions=[{"id": 0, "name": "run", "maximumfieldcount": 2}],
+        field_count=2,
+        name="p",
+    )
     well = plate.create_group("A").create_group("1")
     w.write_well_metadata(well, [{"path": "0", "acquisition": 0}, "1"], fmt=fmt)
     return {
@@ -248,7 +288,9 @@ def test_validated_by_ome_zarr_models(tmp_path, version):
     else:
         from ome_zarr_models.v05 import hcs, image, image_label, labels, well
     image.ImageAttrs.model_validate(attrs["image"] if version == "0.4" else attrs["image"]["ome"])
-    labels.LabelsAttrs.model_validate(attrs["labels"] if version == "0.4" else attrs["labels"]["ome"])
+    labels.LabelsAttrs.model_validate(
+        attrs["labels"] if version == "0.4" else attrs["labels"]["ome"]
+    )
     hcs.HCSAttrs.model_validate(attrs["plate"] if version == "0.4" else attrs["plate"]["ome"])
     well.WellAttrs.model_validate(attrs["well"] if version == "0.4" else attrs["well"]["ome"])
     image_label.ImageLabelAttrs.model_validate(
@@ -258,8 +300,10 @@ def test_validated_by_ome_zarr_models(tmp_path, version):
 
 def spec_validator(version, name):
     jsonschema = pytest.importorskip("jsonschema")
-    referencing = pytest.importorskip("referencing")
+    pytest.importorskip("referencing")
+    import referencing
     import referencing.jsonschema
+
     folder = SPEC / "schemas" / version
     if not folder.is_dir():
         pytest.skip("../shared/ngff-spec is absent")
@@ -276,8 +320,12 @@ def spec_validator(version, name):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_validated_by_the_official_schemas(tmp_path, version):
     attrs = write_all(tmp_path, version, ours=True)
-    for key, schema in [("image", "image"), ("plate", "strict_plate"), ("well", "strict_well"),
-                        ("label", "strict_label")]:  # fmt: skip
+    for key, schema in [
+        ("image", "image"),
+        ("plate", "strict_plate"),
+        ("well", "strict_well"),
+        ("label", "strict_label"),
+    ]:
         spec_validator(version, schema).validate(attrs[key])
 
 

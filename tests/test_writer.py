@@ -10,7 +10,13 @@ import gpu_omezarr as g
 CASES = [
     ("yx", (67, 45), {"chunks": (16, 16), "shards": (32, 32)}, "mean", "uint16"),
     ("zyx", (19, 40, 33), {"chunks": (4, 16, 16)}, "mean", "float32"),
-    ("czyx", (2, 9, 30, 31), {"chunks": (1, 4, 8, 8), "shards": (1, 8, 16, 16)}, "nearest", "int16"),
+    (
+        "czyx",
+        (2, 9, 30, 31),
+        {"chunks": (1, 4, 8, 8), "shards": (1, 8, 16, 16)},
+        "nearest",
+        "int16",
+    ),
     ("tczyx", (2, 3, 5, 21, 18), {"chunks": (1, 1, 2, 8, 8)}, "mean", "uint8"),
     ("tyx", (3, 50, 70), None, "mode", "uint32"),
 ]
@@ -27,12 +33,22 @@ def expected_levels(x, factors_list, method):
 @pytest.mark.parametrize(("axes", "shape", "options", "method", "dtype"), CASES)
 def test_every_level_equals_the_reference(tmp_path, version, axes, shape, options, method, dtype):
     rng = np.random.default_rng(0)
-    x = (rng.integers(0, 200, shape) if method == "mode" else rng.integers(0, 250, shape)).astype(dtype)
+    x = (rng.integers(0, 200, shape) if method == "mode" else rng.integers(0, 250, shape)).astype(
+        dtype
+    )
     if version == "0.4" and options and "shards" in options:
         options = {k: v for k, v in options.items() if k != "shards"}
     path = str(tmp_path / "img.zarr")
-    g.write_image(x, path, scale_factors=(2, 4), method=method, axes=axes, version=version,
-                  storage_options=options, scale={"x": 0.5, "y": 0.5})  # fmt: skip
+    g.write_image(
+        x,
+        path,
+        scale_factors=(2, 4),
+        method=method,
+        axes=axes,
+        version=version,
+        storage_options=options,
+        scale={"x": 0.5, "y": 0.5},
+    )
     root = zarr.open_group(path, mode="r")
     assert root.metadata.zarr_format == (2 if version == "0.4" else 3)
     ms = g.api.image.read_blocks(root)["multiscales"][0]
@@ -52,7 +68,9 @@ def test_every_level_equals_the_reference(tmp_path, version, axes, shape, option
         else:
             np.testing.assert_array_equal(got, w)  # level 0 byte for byte
         if options and "chunks" in options:
-            assert root[d["path"]].chunks == tuple(min(c, n) for c, n in zip(options["chunks"], got.shape))
+            assert root[d["path"]].chunks == tuple(
+                min(c, n) for c, n in zip(options["chunks"], got.shape)
+            )
     if method == "mode":
         assert set(np.unique(root["s2"][...])) <= set(np.unique(x))
 
@@ -63,13 +81,29 @@ def test_output_is_read_by_independent_readers(tmp_path, version):
     image = rng.integers(0, 4000, (2, 12, 64, 70), dtype=np.uint16)
     labels = (rng.integers(0, 5, (12, 64, 70))).astype(np.uint32)
     path = str(tmp_path / "img.zarr")
-    g.write_image(image, path, axes="czyx", version=version, scale_factors=(2, 4),
-                  axes_units={"x": "micrometer", "y": "micrometer"},
-                  metadata={"omero": {"channels": [
-                      {"color": c, "window": {"min": 0, "max": 4000, "start": 0, "end": 3000}}
-                      for c in ("FF0000", "00FF00")]}})  # fmt: skip
-    g.write_labels(labels[None], path, "cells", axes="czyx",
-                   label_metadata={"colors": [{"label-value": 1, "rgba": [1, 2, 3, 255]}]})  # fmt: skip
+    g.write_image(
+        image,
+        path,
+        axes="czyx",
+        version=version,
+        scale_factors=(2, 4),
+        axes_units={"x": "micrometer", "y": "micrometer"},
+        metadata={
+            "omero": {
+                "channels": [
+                    {"color": c, "window": {"min": 0, "max": 4000, "start": 0, "end": 3000}}
+                    for c in ("FF0000", "00FF00")
+                ]
+            }
+        },
+    )
+    g.write_labels(
+        labels[None],
+        path,
+        "cells",
+        axes="czyx",
+        label_metadata={"colors": [{"label-value": 1, "rgba": [1, 2, 3, 255]}]},
+    )
     g.write_labels(labels[None], path, "cells", axes="czyx", overwrite=True)  # listed once
     root = zarr.open_group(path, mode="r")
     labels_attrs = g.api.image.read_blocks(root["labels"])
@@ -116,8 +150,15 @@ def test_sources_and_backends(tmp_path, kind, backend_name):
     else:
         src = x
     path = str(tmp_path / "out.zarr")
-    g.write_image(src, path, axes="zyx", method="mode", scale_factors="auto",
-                  storage_options={"chunks": (8, 16, 16)}, backend=make_backend(backend_name))  # fmt: skip
+    g.write_image(
+        src,
+        path,
+        axes="zyx",
+        method="mode",
+        scale_factors="auto",
+        storage_options={"chunks": (8, 16, 16)},
+        backend=make_backend(backend_name),
+    )
     root = zarr.open_group(path, mode="r")
     np.testing.assert_array_equal(root["s0"][...], x)
     n = len(list(root.array_keys()))
@@ -127,8 +168,13 @@ def test_sources_and_backends(tmp_path, kind, backend_name):
 def test_codecs_and_translation_options(tmp_path):
     x = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
     path = str(tmp_path / "gz.zarr")
-    g.write_image(x, path, scale_factors=(2,), write_translation=False,
-                  storage_options={"compressors": zarr.codecs.GzipCodec(level=1), "chunks": (32, 32)})  # fmt: skip
+    g.write_image(
+        x,
+        path,
+        scale_factors=(2,),
+        write_translation=False,
+        storage_options={"compressors": zarr.codecs.GzipCodec(level=1), "chunks": (32, 32)},
+    )
     arr = zarr.open_array(path + "/s0", mode="r")
     assert type(arr.compressors[0]).__name__ == "GzipCodec"
     np.testing.assert_array_equal(arr[...], x)
@@ -136,15 +182,23 @@ def test_codecs_and_translation_options(tmp_path):
     assert ct["coordinateTransformations"] == [{"type": "scale", "scale": [2.0, 2.0]}]
     # An unknown codec goes through zarr itself and still round-trips.
     path2 = str(tmp_path / "blosc.zarr")
-    g.write_image(x, path2, scale_factors=(2,), storage_options={"compressors": zarr.codecs.BloscCodec()})
-    np.testing.assert_array_equal(zarr.open_array(path2 + "/s1", mode="r")[...],
-                                  reference_downsample(x, (2, 2), "mean"))  # fmt: skip
+    g.write_image(
+        x, path2, scale_factors=(2,), storage_options={"compressors": zarr.codecs.BloscCodec()}
+    )
+    np.testing.assert_array_equal(
+        zarr.open_array(path2 + "/s1", mode="r")[...], reference_downsample(x, (2, 2), "mean")
+    )
 
 
 def test_block_methods_keep_pixel_centres(tmp_path):
     path = str(tmp_path / "t.zarr")
-    g.write_image(np.ones((8, 8), np.uint8), path, scale_factors=(2, 4), scale=[0.5, 0.25],
-                  translation=[10, 20])  # fmt: skip
+    g.write_image(
+        np.ones((8, 8), np.uint8),
+        path,
+        scale_factors=(2, 4),
+        scale=[0.5, 0.25],
+        translation=[10, 20],
+    )
     ds = g.api.image.read_blocks(zarr.open_group(path))["multiscales"][0]["datasets"]
     assert ds[2]["coordinateTransformations"] == [
         {"type": "scale", "scale": [2.0, 1.0]},
@@ -168,7 +222,10 @@ def test_write_multiscale_given_levels(tmp_path):
     root = zarr.open_group(path, mode="r")
     for i, level in enumerate(pyramid):
         np.testing.assert_array_equal(root[f"s{i}"][...], level)
-    scales = [d["coordinateTransformations"][0]["scale"] for d in g.api.image.read_blocks(root)["multiscales"][0]["datasets"]]
+    scales = [
+        d["coordinateTransformations"][0]["scale"]
+        for d in g.api.image.read_blocks(root)["multiscales"][0]["datasets"]
+    ]
     assert scales == [[1.0, 1.0], [2.0, 2.0], [4.0, 4.0]]
 
 
@@ -182,8 +239,16 @@ def test_write_multiscale_given_levels(tmp_path):
         ({"scale": [1, 0]}, ValueError, "scale="),
         ({"scale": [1, float("nan")]}, ValueError, "scale="),
         ({"storage_options": {"chunks": (0, 4)}}, ValueError, "chunks"),
-        ({"storage_options": {"chunks": (4, 4), "shards": (6, 6)}}, ValueError, "multiples of chunks"),
-        ({"storage_options": {"shards": (8, 8)}, "version": "0.4"}, ValueError, "sharding needs Zarr v3"),
+        (
+            {"storage_options": {"chunks": (4, 4), "shards": (6, 6)}},
+            ValueError,
+            "multiples of chunks",
+        ),
+        (
+            {"storage_options": {"shards": (8, 8)}, "version": "0.4"},
+            ValueError,
+            "sharding needs Zarr v3",
+        ),
         ({"method": "mode"}, TypeError, "mode is for integer"),
         ({"method": "median"}, ValueError, "method='median'"),
         ({"backend": "gpu"}, ValueError, "backend='gpu'"),
@@ -217,8 +282,13 @@ def test_bad_sources_and_existing_images(tmp_path):
 
 def test_progress_reports_every_unit(tmp_path):
     events = []
-    g.write_image(np.ones((64, 64), np.uint8), str(tmp_path / "p.zarr"), scale_factors=(2,),
-                  storage_options={"chunks": (16, 16), "shards": None}, progress=events.append)  # fmt: skip
+    g.write_image(
+        np.ones((64, 64), np.uint8),
+        str(tmp_path / "p.zarr"),
+        scale_factors=(2,),
+        storage_options={"chunks": (16, 16), "shards": None},
+        progress=events.append,
+    )
     last = {e.level: e for e in events}
     assert last[0].units_done == last[0].units_total == 16
     assert last[1].units_done == last[1].units_total == 4
