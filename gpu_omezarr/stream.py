@@ -10,7 +10,6 @@ plus, per level, less than one row of write units and one row of blocks.
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -110,15 +109,11 @@ def _feed(
     """Give level ``i`` new rows: write them, and downsample whole blocks into level ``i+1``."""
     state = states[i]
     axis = state.axis
-    state.write(_expand(backend.to_host(rows), state.outer, axis), final)
+    state.write(_expand(backend.to_host(rows), state.outer), final)
     if i + 1 == len(states):
         return
     f = states[i + 1].level.factors[axis]
-    carry = (
-        rows
-        if state.carry is None
-        else _concat(backend, [state.carry, rows], axis - len(state.outer))
-    )
+    carry = rows if state.carry is None else _concat([state.carry, rows], axis - len(state.outer))
     n = carry.shape[axis - len(state.outer)]
     take = n if final else n // f * f
     cut = [slice(None)] * carry.ndim
@@ -132,7 +127,7 @@ def _feed(
         _feed(states, i + 1, down, backend, method, final)
 
 
-def _concat(backend: Backend, parts: list[Any], axis: int) -> Any:
+def _concat(parts: list[Any], axis: int) -> Any:
     if is_device_array(parts[0]):
         import cupy
 
@@ -140,7 +135,7 @@ def _concat(backend: Backend, parts: list[Any], axis: int) -> Any:
     return np.concatenate(parts, axis)
 
 
-def _expand(rows: np.ndarray, outer: tuple[int, ...], axis: int) -> np.ndarray:
+def _expand(rows: np.ndarray, outer: tuple[int, ...]) -> np.ndarray:
     """Rows of the sub-image at ``outer`` as a block of the full array (length-1 outer axes)."""
     return rows.reshape((1,) * len(outer) + rows.shape)
 
@@ -178,7 +173,6 @@ class _Prefetch:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="gpu-omezarr-read")
         self.next_future = self.pool.submit(read, source, self.regions[0]) if self.regions else None
         self.index = 0
-        self.lock = threading.Lock()
 
     def next(self) -> Any:
         assert self.next_future is not None

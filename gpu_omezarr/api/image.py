@@ -343,7 +343,6 @@ def write_multiscale(
     check_method("nearest", dtype)
     existing, fmt = resolve_group_format(group, fmt, version)
     axes_list = meta.build_axes(axes, axes_units, ndim=len(shapes[0]))
-    names = meta.axis_names(axes_list)
     base = plan_levels(
         shapes[0],
         axes_list,
@@ -394,7 +393,6 @@ def write_multiscale(
     _refuse_existing(existing, group, overwrite)
     backend_obj = get_backend("numpy")
     progress_cb = _progress(progress)
-    del names
 
     def job() -> None:
         _write(
@@ -477,9 +475,9 @@ def write_labels(
     _check_labels(labels)
     meta.add_label_name(None, name)
     image_label = meta.build_image_label(source={"image": "../../"}, **dict(label_metadata or {}))
-    parent_group, parent = _parent_image(group)
+    _, parent = _parent_image(group)
     axes, scale_factors, scale = _label_defaults(parent, axes, scale_factors, scale)
-    existing, fmt = resolve_group_format(group, fmt, version)
+    _, fmt = resolve_group_format(group, fmt, version)
     labels_path = _child(group, "labels")
     label_path = _child(labels_path, name)
     label_existing, _ = resolve_group_format(label_path, fmt)
@@ -497,7 +495,6 @@ def write_labels(
     }
     _refuse_existing(label_existing, label_path, overwrite)
     progress_cb = _progress(progress)
-    del parent_group, existing
 
     def job() -> None:
         root = open_group(group, fmt, resolve_group_format(group, fmt)[0])
@@ -516,11 +513,7 @@ def write_labels(
             blocks,
             overwrite,
         )
-        write_blocks(
-            labels_group,
-            fmt,
-            {"labels": meta.add_label_name(read_blocks(labels_group).get("labels"), name)},
-        )
+        _list_label(labels_group, fmt, name)
 
     return _run(job, compute)
 
@@ -564,13 +557,15 @@ def write_multiscale_labels(
         )
         target = labels_group[name]
         write_blocks(target, fmt, {"image-label": image_label})
-        write_blocks(
-            labels_group,
-            fmt,
-            {"labels": meta.add_label_name(read_blocks(labels_group).get("labels"), name)},
-        )
+        _list_label(labels_group, fmt, name)
 
     return _run(job, compute)
+
+
+def _list_label(labels_group: zarr.Group, fmt: meta.Format, name: str) -> None:
+    """Name ``name`` once in the ``labels`` list, last, after its image is complete."""
+    names = meta.add_label_name(read_blocks(labels_group).get("labels"), name)
+    write_blocks(labels_group, fmt, {"labels": names})
 
 
 def _child(group: GroupLike, name: str) -> GroupLike:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import _cuda_sources as src
-from .base import check_factors, check_method, output_shape
+from .base import CascadeMixin, check_factors, check_method, output_shape
 
 THREADS = 256
 
@@ -50,7 +50,7 @@ def _kernel(name: str, dtype: str) -> Any:
     return cupy.RawKernel(src.source(template, src.CTYPES[dtype]), name)
 
 
-class CupyBackend:
+class CupyBackend(CascadeMixin):
     """Block downsampling on a CUDA device; levels stay on the device until ``to_host``."""
 
     name = "cupy"
@@ -96,11 +96,3 @@ class CupyBackend:
             name, xs, outs = "mean_int", x, out
         _kernel(name, str(xs.dtype)).__call__((blocks,), (THREADS,), (xs, outs, *args))
         return out
-
-    def pyramid(self, x: Any, factors: Sequence[Sequence[int]], method: str) -> list[Any]:
-        """Every level of a slab on the device, in one call; copy back with ``to_host``."""
-        levels = []
-        for level_factors in factors:
-            x = self.downsample(x, level_factors, method)
-            levels.append(x)
-        return levels

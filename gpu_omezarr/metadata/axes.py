@@ -9,58 +9,14 @@ from typing import Any
 from ._errors import invalid, wrong_type
 
 # The units the specification lists (UDUNITS-2 names); others are allowed but SHOULD NOT be used.
-SPACE_UNITS = frozenset(
-    f"{prefix}meter"
-    for prefix in (
-        "",
-        "yocto",
-        "zepto",
-        "atto",
-        "femto",
-        "pico",
-        "nano",
-        "micro",
-        "milli",
-        "centi",
-        "deci",
-        "deca",
-        "hecto",
-        "kilo",
-        "mega",
-        "giga",
-        "tera",
-        "peta",
-        "exa",
-        "zetta",
-        "yotta",
-    )
-) | {"angstrom", "foot", "inch", "mile", "parsec", "yard"}
-TIME_UNITS = frozenset(
-    f"{prefix}second"
-    for prefix in (
-        "",
-        "yocto",
-        "zepto",
-        "atto",
-        "femto",
-        "pico",
-        "nano",
-        "micro",
-        "milli",
-        "centi",
-        "deci",
-        "deca",
-        "hecto",
-        "kilo",
-        "mega",
-        "giga",
-        "tera",
-        "peta",
-        "exa",
-        "zetta",
-        "yotta",
-    )
-) | {"minute", "hour", "day"}
+_SI_PREFIXES = (
+    "", "yocto", "zepto", "atto", "femto", "pico", "nano", "micro", "milli", "centi", "deci",
+    "deca", "hecto", "kilo", "mega", "giga", "tera", "peta", "exa", "zetta", "yotta",
+)  # fmt: skip
+SPACE_UNITS = frozenset(f"{p}meter" for p in _SI_PREFIXES) | {
+    "angstrom", "foot", "inch", "mile", "parsec", "yard"
+}  # fmt: skip
+TIME_UNITS = frozenset(f"{p}second" for p in _SI_PREFIXES) | {"minute", "hour", "day"}
 
 KNOWN_TYPES = {"x": "space", "y": "space", "z": "space", "c": "channel", "t": "time"}
 SPEC_TYPES = ("space", "time", "channel")
