@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     shape = tuple(args.shape)
     rng = np.random.default_rng(0)
-    compiled, pure = NumpyBackend(), NumpyBackend(compiled=False)
+    compiled, pure = NumpyBackend(compiled=True), NumpyBackend(compiled=False)
     try:
         import tinybrain
     except ImportError:

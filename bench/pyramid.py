@@ -1,40 +1,91 @@
-"""Whole-pyramid write time, each writer in its own process, side by side in one run.
+"""Whole-pyramid write time and peak memory, each writer in its own process, side by side.
 
-Run: python bench/pyramid.py --shape 128 2048 2048 > bench/results/pyramid.md
-Same chunks (1 x 256 x 256 for level 0 alone; ours uses the same chunks) and the same codec
-(zstd level 1, no shards) for every writer; peak RSS of each process is reported.
+Run: python bench/pyramid.py --shape 128 2048 2048 --repeats 3 --source memory
+     python bench/pyramid.py --shape 128 2048 2048 --repeats 1 --source zarr
+
+Every writer gets the same chunks (16 x 256 x 256, no shards), the same codec (zstd level 1)
+and the same data (uint16 noise rounded to multiples of 16: some compressibility). Each run is
+a fresh process; imports and making the source happen before the clock starts, so the time
+is the write alone (first-call costs such as loading compiled kernels included). Runs go
+round-robin over the writers and the table shows the median and the range.
+
+``--source memory``: the image is a NumPy array in the process (peak RSS shown above it).
+``--source zarr``: the image is a Zarr array on disk, opened lazily (dask for the peers), so
+peak RSS is the writer's own working memory plus the interpreter.
 """
 
 import argparse
 import json
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 CHUNKS = (16, 256, 256)
+ZSTD = {"name": "zstd", "configuration": {"level": 1}}
 
 WRITERS = {
-    "tensorstore level 0 alone": "ts",
-    "zarr-python level 0 alone": "zarr",
-    "gpu_omezarr pyramid y/x (4 levels)": "ours_yx",
-    "gpu_omezarr pyramid z/y/x (4 levels)": "ours_zyx",
-    "ome-zarr-py local_mean y/x (4 levels)": "omezarr",
+    "ts": "TensorStore, level 0 alone",
+    "zarr": "zarr-python, level 0 alone",
+    "ours_yx": "gpu_omezarr, y/x pyramid",
+    "ours_zyx": "gpu_omezarr, z/y/x pyramid",
+    "omezarr_yx": "ome-zarr-py local_mean, y/x",
+    "omezarr_zyx": "ome-zarr-py local_mean, z/y/x",
+    "ngff_yx": "ngff-zarr dask_bin_shrink, y/x",
+    "ngff_zyx": "ngff-zarr dask_bin_shrink, z/y/x",
 }
 
 
-def child(kind: str, shape, out: str) -> None:
-    import numpy as np
-    import psutil
+def factors(kind: str) -> list[dict[str, int]]:
+    z = kind.endswith("zyx")
+    return [{"z": f if z else 1, "y": f, "x": f} for f in (2, 4, 8)]
 
-    src = np.random.default_rng(0).integers(0, 4000, shape, dtype=np.uint16)
-    src = (src // 16 * 16).astype(np.uint16)  # some compressibility, like real images
-    t0 = time.perf_counter()
+
+def rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def make_source(shape, path=None):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    if path is None:
+        data = rng.integers(0, 4000, shape, dtype=np.uint16)
+        data //= 16
+        data *= 16
+        return data
+    import zarr
+
+    out = zarr.create_array(
+        path, shape=shape, chunks=CHUNKS, dtype="uint16", compressors=zarr.codecs.ZstdCodec(level=1)
+    )
+    for z in range(0, shape[0], CHUNKS[0]):
+        block = rng.integers(0, 4000, (min(CHUNKS[0], shape[0] - z), *shape[1:]), dtype=np.uint16)
+        out[z : z + CHUNKS[0]] = block // 16 * 16
+    return out
+
+
+def child(kind: str, shape, source_path: str | None, out: str) -> None:
+    import zarr
+
+    src = make_source(shape) if source_path is None else zarr.open_array(source_path, mode="r")
     if kind == "ts":
         import tensorstore as ts
-
+    elif kind.startswith("ours"):
+        import gpu_omezarr
+    elif kind.startswith("omezarr"):
+        import dask.array as da
+        import ome_zarr.writer
+    elif kind.startswith("ngff"):
+        import dask.array as da
+        import ngff_zarr
+    before = rss()
+    t0 = time.perf_counter()
+    if kind == "ts":
         spec = {
             "driver": "zarr3",
             "kvstore": {"driver": "file", "path": out},
@@ -42,18 +93,20 @@ def child(kind: str, shape, out: str) -> None:
                 "shape": list(shape),
                 "data_type": "uint16",
                 "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(CHUNKS)}},
-                "codecs": [
-                    {"name": "bytes", "configuration": {"endian": "little"}},
-                    {"name": "zstd", "configuration": {"level": 1}},
-                ],
+                "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, ZSTD],
             },
             "create": True,
             "delete_existing": True,
         }
-        ts.open(spec).result().write(src).result()
+        dest = ts.open(spec).result()
+        if source_path is None:
+            dest.write(src).result()
+        else:
+            source = ts.open(
+                {"driver": "zarr3", "kvstore": {"driver": "file", "path": source_path}}
+            )
+            dest.write(source.result()).result()
     elif kind == "zarr":
-        import zarr
-
         a = zarr.create_array(
             out,
             shape=shape,
@@ -61,86 +114,99 @@ def child(kind: str, shape, out: str) -> None:
             dtype="uint16",
             compressors=zarr.codecs.ZstdCodec(level=1),
         )
-        a[...] = src
+        a[...] = src if source_path is None else src[...]
     elif kind.startswith("ours"):
-        import gpu_omezarr as g
-
-        factors = (2, 4, 8) if kind == "ours_yx" else [{"z": f, "y": f, "x": f} for f in (2, 4, 8)]
-        g.write_image(
+        gpu_omezarr.write_image(
             src,
             out,
             axes="zyx",
-            scale_factors=factors,
+            scale_factors=factors(kind),
             backend="numpy",
             storage_options={"chunks": CHUNKS, "shards": None},
         )
-    elif kind == "omezarr":
-        import ome_zarr.writer as w
-        import zarr
-
+    elif kind.startswith("omezarr"):
         group = zarr.open_group(out, mode="w")
-        w.write_image(
-            src,
+        ome_zarr.writer.write_image(
+            src if source_path is None else da.from_zarr(src),
             group,
             axes="zyx",
-            scale_factors=(2, 4, 8),
+            scale_factors=factors(kind),
             method="local_mean",
             storage_options={"chunks": CHUNKS, "compressors": zarr.codecs.ZstdCodec(level=1)},
         )
+    elif kind.startswith("ngff"):
+        image = ngff_zarr.to_ngff_image(
+            src if source_path is None else da.from_zarr(src), dims=("z", "y", "x")
+        )
+        multiscales = ngff_zarr.to_multiscales(
+            image,
+            scale_factors=factors(kind),
+            method=ngff_zarr.Methods.DASK_BIN_SHRINK,
+            chunks=CHUNKS,
+        )
+        ngff_zarr.to_ngff_zarr(out, multiscales, version="0.5", compressors=[ZSTD])
     seconds = time.perf_counter() - t0
-    rss = psutil.Process().memory_info().rss  # peak is approximated below via ru_maxrss
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": seconds, "peak_rss": max(peak, rss)}))
+    print(json.dumps({"seconds": seconds, "peak_rss": rss(), "rss_before": before}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shape", type=int, nargs=3, default=(128, 2048, 2048))
-    parser.add_argument("--child", nargs=2)
-    parser.add_argument("--skip", nargs="*", default=[])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--source", choices=("memory", "zarr"), default="memory")
+    parser.add_argument("--only", nargs="*", default=list(WRITERS))
+    parser.add_argument("--child", nargs=3)
     args = parser.parse_args()
-    if args.child:
-        child(args.child[0], tuple(args.shape), args.child[1])
-        return
     shape = tuple(args.shape)
+    if args.child:
+        kind, source_path, out = args.child
+        child(kind, shape, None if source_path == "-" else source_path, out)
+        return
+    work = tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR"))
+    source_path = "-"
+    if args.source == "zarr":
+        source_path = os.path.join(work, "source.zarr")
+        make_source(shape, source_path)
+    runs: dict[str, list[dict]] = {kind: [] for kind in args.only}
+    for _ in range(args.repeats):
+        for kind in args.only:
+            out = os.path.join(work, "out.zarr")
+            cmd = [sys.executable, __file__, "--shape", *map(str, shape)]
+            done = subprocess.run(
+                [*cmd, "--child", kind, source_path, out], capture_output=True, text=True
+            )
+            shutil.rmtree(out, ignore_errors=True)
+            if done.returncode:
+                print(f"{kind} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+                continue
+            runs[kind].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    shutil.rmtree(work, ignore_errors=True)
+    report(shape, args, runs)
+
+
+def report(shape, args, runs) -> None:
     mib = shape[0] * shape[1] * shape[2] * 2 / 2**20
-    results = {}
-    for name, kind in WRITERS.items():
-        if kind in args.skip:
-            continue
-        out = tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR"))
-        cmd = [
-            sys.executable,
-            __file__,
-            "--shape",
-            *map(str, shape),
-            "--child",
-            kind,
-            out + "/x.zarr",
-        ]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        shutil.rmtree(out, ignore_errors=True)
-        if done.returncode:
-            results[name] = None
-            print(done.stderr[-2000:], file=sys.stderr)
-            continue
-        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
-    base = results.get("tensorstore level 0 alone")
+    med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items() if v}
+    base = med.get("ts")
     print(
-        f"# Pyramid writes: {shape} uint16 ({mib:,.0f} MiB), chunks {CHUNKS}, zstd 1, "
-        f"{os.cpu_count()} cores, one run\n"
+        f"# {shape} uint16 ({mib:,.0f} MiB) from {args.source}, chunks {CHUNKS}, zstd 1, "
+        f"{os.cpu_count()} cores, median of {args.repeats}\n"
     )
-    print("| writer | seconds | MiB/s of level 0 | x TensorStore level 0 | peak RSS MiB |")
+    rss_label = "peak RSS MiB" if args.source == "zarr" else "peak RSS above the source, MiB"
+    print(f"| writer | seconds (range) | MiB/s of level 0 | x TensorStore level 0 | {rss_label} |")
     print("|---|---|---|---|---|")
-    for name, r in results.items():
-        if r is None:
-            print(f"| {name} | failed | | | |")
+    for kind, results in runs.items():
+        if not results:
+            print(f"| {WRITERS[kind]} | failed | | | |")
             continue
-        ratio = f"{r['seconds'] / base['seconds']:.2f}" if base else "-"
+        seconds = [r["seconds"] for r in results]
+        peak = max(
+            r["peak_rss"] - (r["rss_before"] if args.source == "memory" else 0) for r in results
+        )
+        ratio = f"{med[kind] / base:.2f}" if base else "-"
         print(
-            f"| {name} | {r['seconds']:.2f} | {mib / r['seconds']:,.0f} | {ratio} | {r['peak_rss'] / 2**20:,.0f} |"
+            f"| {WRITERS[kind]} | {med[kind]:.2f} ({min(seconds):.2f}-{max(seconds):.2f}) "
+            f"| {mib / med[kind]:,.0f} | {ratio} | {peak / 2**20:,.0f} |"
         )
 
 

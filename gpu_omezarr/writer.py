@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -132,8 +132,9 @@ def _is_little_bytes(codec: Any) -> bool:
 class ChunkWriter:
     """Writes regions of one array as whole write units (shards, or chunks when unsharded).
 
-    Every region handed to :meth:`write` must start on a unit boundary and end on one or at
-    the array's edge, so each unit is encoded and stored exactly once, by one worker.
+    Regions may start and end anywhere: a unit a region covers whole is queued at once (a view,
+    no copy); a unit it covers in part is assembled in a buffer until its last element arrives.
+    Either way each unit is encoded and stored exactly once, by one worker.
     """
 
     def __init__(
@@ -150,6 +151,7 @@ class ChunkWriter:
         self.limit = limit
         self.on_unit = on_unit
         self.futures: list[Future[None]] = []
+        self._partial: dict[tuple[int, ...], tuple[np.ndarray, int]] = {}
         store = array.store
         prefix = f"{array.path}/" if array.path else ""
         self._local_root = Path(store.root) / prefix if isinstance(store, LocalStore) else None
@@ -157,32 +159,62 @@ class ChunkWriter:
         self._made_dirs: set[Path] = set()
         self._dir_lock = threading.Lock()
 
-    def units(self, start: Sequence[int], shape: Sequence[int]) -> Iterator[tuple[slice, ...]]:
-        """The unit-aligned regions (relative to ``start``) covering a block at ``start``."""
-        ranges = []
-        for s, n, u, total in zip(start, shape, self.unit, self.array.shape, strict=True):
-            if s % u or ((s + n) % u and s + n != total):
-                raise ValueError(
-                    f"region start={tuple(start)} shape={tuple(shape)} is not "
-                    f"aligned to write units {self.unit}"
-                )
-            ranges.append([slice(o, min(o + u, n)) for o in range(0, n, u)])
-        return itertools.product(*ranges)
-
     def write(self, start: Sequence[int], block: np.ndarray) -> None:
-        """Queue the units of ``block`` (placed at ``start``) for encoding and storing."""
-        for region in self.units(start, block.shape):
-            coords = tuple(
-                (s + r.start) // u for s, r, u in zip(start, region, self.unit, strict=True)
+        """Place ``block`` at ``start``; queue every unit that is now complete."""
+        stop = [s + n for s, n in zip(start, block.shape, strict=True)]
+        if any(s < 0 for s in start) or any(
+            e > n for e, n in zip(stop, self.array.shape, strict=True)
+        ):
+            raise ValueError(
+                f"region start={tuple(start)} shape={block.shape} is outside the array "
+                f"of shape {self.array.shape}"
             )
-            self.limit.acquire()
-            try:
-                future = self.pool.submit(self._store_unit, coords, block[region])
-            except BaseException:
-                self.limit.release()
-                raise
-            future.add_done_callback(lambda _: self.limit.release())
-            self.futures.append(future)
+        ranges = [range(s // u, -(-e // u)) for s, e, u in zip(start, stop, self.unit, strict=True)]
+        for coords in itertools.product(*ranges):
+            lo = [c * u for c, u in zip(coords, self.unit, strict=True)]
+            hi = [min(a + u, n) for a, u, n in zip(lo, self.unit, self.array.shape, strict=True)]
+            cut_lo = [max(a, s) for a, s in zip(lo, start, strict=True)]
+            cut_hi = [min(b, e) for b, e in zip(hi, stop, strict=True)]
+            part = block[
+                tuple(slice(a - s, b - s) for a, b, s in zip(cut_lo, cut_hi, start, strict=True))
+            ]
+            if cut_lo == lo and cut_hi == hi:
+                self._submit(coords, part)
+                continue
+            buffer, filled = self._partial.pop(coords, (None, 0))
+            if buffer is None:
+                buffer = np.empty([b - a for a, b in zip(lo, hi, strict=True)], block.dtype)
+            buffer[
+                tuple(slice(a - u, b - u) for a, b, u in zip(cut_lo, cut_hi, lo, strict=True))
+            ] = part
+            filled += part.size
+            if filled == buffer.size:
+                self._submit(coords, buffer)
+            else:
+                self._partial[coords] = (buffer, filled)
+
+    def _submit(self, coords: tuple[int, ...], block: np.ndarray) -> None:
+        self.limit.acquire()
+        try:
+            future = self.pool.submit(self._store_unit, coords, block)
+        except BaseException:
+            self.limit.release()
+            raise
+        future.add_done_callback(lambda _: self.limit.release())
+        self.futures.append(future)
+        if len(self.futures) >= 256:
+            self._collect()
+
+    def _collect(self) -> None:
+        """Forget stored units, so bookkeeping stays small; raise a failed unit's error now
+        rather than after the whole source has been read."""
+        pending = []
+        for future in self.futures:
+            if not future.done():
+                pending.append(future)
+            elif future.exception() is not None:
+                raise future.exception()
+        self.futures = pending
 
     def _store_unit(self, coords: tuple[int, ...], block: np.ndarray) -> None:
         if not self.encoder.fast:
@@ -218,3 +250,6 @@ class ChunkWriter:
         for future in self.futures:
             future.result()
         self.futures.clear()
+        if self._partial:
+            missing = sorted(self._partial)[:3]
+            raise RuntimeError(f"{self.array.path}: units {missing} were never completed")

@@ -29,9 +29,14 @@ def expected_levels(x, factors_list, method):
     return levels
 
 
+@pytest.mark.parametrize("tile_bytes", [None, 1], ids=["one-tile", "smallest-tiles"])
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
 @pytest.mark.parametrize(("axes", "shape", "options", "method", "dtype"), CASES)
-def test_every_level_equals_the_reference(tmp_path, version, axes, shape, options, method, dtype):
+def test_every_level_equals_the_reference(
+    tmp_path, monkeypatch, tile_bytes, version, axes, shape, options, method, dtype
+):
+    if tile_bytes is not None:  # many tiles: coarse units assembled across tiles, edge tiles
+        monkeypatch.setattr(g.stream, "TILE_BYTES", tile_bytes)
     rng = np.random.default_rng(0)
     x = (rng.integers(0, 200, shape) if method == "mode" else rng.integers(0, 250, shape)).astype(
         dtype
@@ -73,6 +78,30 @@ def test_every_level_equals_the_reference(tmp_path, version, axes, shape, option
             )
     if method == "mode":
         assert set(np.unique(root["s2"][...])) <= set(np.unique(x))
+
+
+@pytest.mark.parametrize(
+    ("shape", "factors", "options"),
+    [
+        ((23, 61, 47), [{"z": 2, "y": 2, "x": 2}, {"z": 2, "y": 6, "x": 6}], {"chunks": (3, 8, 8)}),
+        ((9, 40, 50), [{"y": 3, "x": 3}, {"z": 3, "y": 9, "x": 9}], {"chunks": (1, 16, 16)}),
+        ((30, 33, 17), [{"z": 2}, {"z": 4, "y": 2}], {"chunks": (4, 4, 4), "shards": (8, 8, 8)}),
+    ],
+)
+def test_per_axis_factors_over_many_tiles(tmp_path, monkeypatch, shape, factors, options):
+    monkeypatch.setattr(g.stream, "TILE_BYTES", 1)
+    x = np.random.default_rng(3).integers(0, 60000, shape).astype(np.uint16)
+    path = str(tmp_path / "img.zarr")
+    g.write_image(x, path, axes="zyx", scale_factors=factors, storage_options=options)
+    root = zarr.open_group(path, mode="r")
+    prev = {"z": 1, "y": 1, "x": 1}
+    want = x
+    for i, cumulative in enumerate(factors, start=1):
+        relative = tuple(cumulative.get(a, 1) // prev[a] for a in "zyx")
+        prev = {a: cumulative.get(a, 1) for a in "zyx"}
+        want = reference_downsample(want, relative, "mean")
+        np.testing.assert_array_equal(root[f"s{i}"][...], want)
+    np.testing.assert_array_equal(root["s0"][...], x)
 
 
 @pytest.mark.parametrize("version", ["0.4", "0.5"])
