@@ -46,6 +46,12 @@ def factors(kind: str) -> list[dict[str, int]]:
 
 
 def rss() -> int:
+    """Peak resident memory of this process (VmHWM: unlike ru_maxrss, not inherited from the
+    parent across fork and exec)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -171,6 +177,7 @@ def main() -> None:
     for _ in range(args.repeats):
         for kind in args.only:
             out = os.path.join(work, "out.zarr")
+            os.sync()  # the last run's dirty pages are not this run's cost
             cmd = [sys.executable, __file__, "--shape", *map(str, shape)]
             done = subprocess.run(
                 [*cmd, "--child", kind, source_path, out], capture_output=True, text=True

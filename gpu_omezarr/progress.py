@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Progress:
+    """One unit stored. ``bytes_*`` count uncompressed bytes; ``all_*`` cover every level."""
+
     level: int
     units_done: int
     units_total: int
-    bytes_done: int  # uncompressed bytes of this level stored so far
+    bytes_done: int
     bytes_total: int
+    all_bytes_done: int
+    all_bytes_total: int
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -48,34 +52,58 @@ class Tracker:
                     self.units_total[level],
                     self.bytes[level],
                     self.bytes_total[level],
+                    sum(self.bytes),
+                    sum(self.bytes_total),
                 )
                 self.callback(event)
 
         return done
 
+    def close(self) -> None:
+        close = getattr(self.callback, "close", None)
+        if close is not None:
+            close()
 
-class TextBar:
-    """``progress=True``: one line on stderr, updated at most 5 times a second."""
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.start = time.perf_counter()
-        self.last = 0.0
-        self.done: dict[int, int] = {}
-        self.total: dict[int, int] = {}
+class Bar:
+    """``progress=True``: a progress bar on stderr (bytes, throughput, time left), drawn by
+    rich when the stream is a terminal; nothing otherwise."""
+
+    def __init__(self, description: str = "writing", stream: Any = None) -> None:
+        from rich.console import Console
+
+        self.description = description
+        self.console = Console(file=stream or sys.stderr)
+        self.progress: Any = None
+        self.task: Any = None
+        self.lock = threading.Lock()
 
     def __call__(self, event: Progress) -> None:
-        self.done[event.level] = event.bytes_done
-        self.total[event.level] = event.bytes_total
-        now = time.perf_counter()
-        finished = event.units_done == event.units_total
-        if now - self.last < 0.2 and not finished:
+        if not self.console.is_terminal:
             return
-        self.last = now
-        done = sum(self.done.values())
-        rate = done / max(now - self.start, 1e-9) / 2**20
-        self.stream.write(
-            f"\rlevel s{event.level}: {event.units_done}/{event.units_total} units, "
-            f"{done / 2**20:,.0f} MiB at {rate:,.0f} MiB/s "
-        )
-        self.stream.flush()
+        with self.lock:
+            if self.progress is None:
+                from rich import progress as rp
+
+                self.progress = rp.Progress(
+                    rp.TextColumn("{task.description}"),
+                    rp.BarColumn(),
+                    rp.DownloadColumn(binary_units=True),
+                    rp.TransferSpeedColumn(),
+                    rp.TimeRemainingColumn(),
+                    console=self.console,
+                    transient=True,
+                )
+                self.progress.start()
+                self.task = self.progress.add_task(self.description, total=event.all_bytes_total)
+            self.progress.update(
+                self.task,
+                completed=event.all_bytes_done,
+                description=f"{self.description} s{event.level}",
+            )
+
+    def close(self) -> None:
+        with self.lock:
+            if self.progress is not None:
+                self.progress.stop()
+                self.progress = None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -20,7 +21,7 @@ from ..backends import Backend, check_method, get_backend
 from ..groups import GroupLike, open_group, read_blocks, resolve_group_format, write_blocks
 from ..metadata._errors import invalid, wrong_type
 from ..plan import DEFAULT_SCALE_FACTORS, Level, plan_levels
-from ..progress import ProgressCallback, TextBar, Tracker
+from ..progress import Bar, ProgressCallback, Tracker
 from ..stream import write_levels
 from ..writer import ChunkWriter
 
@@ -110,7 +111,7 @@ def _progress(progress: Any) -> ProgressCallback | None:
     if progress is None or progress is False:
         return None
     if progress is True:
-        return TextBar()
+        return Bar()
     if not callable(progress):
         wrong_type("progress", progress, "a callable, True or None")
     return progress
@@ -168,7 +169,10 @@ def _write(
         for lv in levels
     ]
     tracker = Tracker(progress, units, [math.prod(lv.shape) * dtype.itemsize for lv in levels])
-    with ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode") as pool:
+    with (
+        ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode") as pool,
+        contextlib.closing(tracker),
+    ):
         writers = [ChunkWriter(a, pool, limit, tracker.for_level(i)) for i, a in enumerate(arrays)]
         if len(sources) == 1:
             write_levels(sources[0], levels, writers, backend, method or "nearest")

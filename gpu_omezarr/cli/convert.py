@@ -1,0 +1,210 @@
+"""``gpu-omezarr convert INPUT OUTPUT``: a TIFF, .npy, Zarr array or OME-Zarr image to an
+OME-Zarr pyramid, optionally with a label image."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _options
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "convert",
+        help="convert a TIFF / OME-TIFF, .npy, Zarr array or OME-Zarr image to OME-Zarr",
+        description=__doc__,
+    )
+    p.add_argument("input", help="TIFF / OME-TIFF / BigTIFF, .npy, Zarr array or OME-Zarr image")
+    p.add_argument("output", help="the OME-Zarr image to write (a directory)")
+    p.add_argument("--version", choices=("0.4", "0.5"), default="0.5", help="OME-NGFF version")
+    p.add_argument("--method", choices=("mean", "nearest", "mode"), default="mean")
+    levels = p.add_mutually_exclusive_group()
+    levels.add_argument(
+        "--scale-factors",
+        type=_options.scale_factors,
+        default="auto",
+        help="'auto' (default: halve until the coarsest level fits one chunk), cumulative "
+        "y/x factors '2,4,8', or per axis 'z=1:2:4,y=2:4:8,x=2:4:8'",
+    )
+    levels.add_argument("--levels", type=int, help="number of levels, y/x halved each time")
+    p.add_argument("--chunks", type=_options.ints, help="chunk shape, e.g. 16,256,256")
+    p.add_argument("--shards", help="shard shape, e.g. 16,1024,1024, or 'none' (0.5 only)")
+    p.add_argument(
+        "--codec", default="zstd:1", help="zstd[:level] (default zstd:1), gzip, blosc or none"
+    )
+    p.add_argument("--backend", choices=("auto", "numpy", "cupy"), default="auto")
+    p.add_argument("--axes", help="the input's axes in its own order, e.g. zyx or tczyx")
+    p.add_argument(
+        "--scale",
+        type=_options.floats_per_axis,
+        help="pixel size per axis: 'z=2,y=0.5,x=0.5' or '2,0.5,0.5'",
+    )
+    p.add_argument(
+        "--units",
+        type=_options.per_axis,
+        help="units: 'micrometer' for every space axis, or 'z=micrometer,t=second'",
+    )
+    p.add_argument("--name", help="image name in the metadata (default: the input's name)")
+    p.add_argument("--labels", help="a label image file (same axes and y/x size as the image)")
+    p.add_argument("--label-name", help="name of the label image (default: its file name)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..api import write_image, write_labels
+    from ..backends import get_backend
+    from ..sources import open_source
+
+    if os.path.abspath(args.input) == os.path.abspath(args.output):
+        raise ValueError(f"output={args.output!r}: must differ from the input")
+    if os.path.exists(args.output) and not args.overwrite:
+        raise ValueError(f"output={args.output!r} exists; pass --overwrite to replace its image")
+    if args.levels is not None and args.levels < 1:
+        raise ValueError(f"--levels={args.levels}: need at least 1")
+    backend = get_backend(args.backend)
+    start = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(open_source(args.input, args.axes))
+        shape = tuple(source.array.shape)
+        dtype = np.dtype(source.array.dtype)
+        kwargs = _image_kwargs(args, source, dtype)
+        labels = None
+        if args.labels:  # opened and checked before anything is written
+            labels = stack.enter_context(open_source(args.labels))
+            label_array = _like_image(labels.array, len(shape))
+            if any(n not in (1, m) for n, m in zip(label_array.shape, shape, strict=True)):
+                raise ValueError(
+                    f"--labels={args.labels!r}: shape {tuple(label_array.shape)} does not match "
+                    f"the image {shape} (each axis equal, or 1)"
+                )
+            if np.dtype(label_array.dtype).kind not in "iub":
+                raise ValueError(
+                    f"--labels={args.labels!r}: dtype {label_array.dtype}; labels must be integers"
+                )
+        write_image(
+            source.array,
+            args.output,
+            backend=backend,
+            progress=None if args.quiet else _bar("image"),
+            **kwargs,
+        )
+        written = [f"image {shape} {dtype}"]
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        if labels is not None:
+            name = args.label_name or Path(args.labels.rstrip("/")).name.split(".")[0]
+            write_labels(
+                label_array,
+                args.output,
+                name,
+                method="mode",
+                backend=backend,
+                storage_options=kwargs["storage_options"],
+                overwrite=args.overwrite,
+                progress=None if args.quiet else _bar(f"labels {name}"),
+            )
+            written.append(f"labels {name!r} {np.dtype(label_array.dtype)}")
+            nbytes += int(np.prod(label_array.shape)) * np.dtype(label_array.dtype).itemsize
+    seconds = time.perf_counter() - start
+    if not args.quiet:
+        levels = _count_levels(args.output)
+        print(
+            f"wrote {args.output}: {' + '.join(written)}, levels: {levels}, "
+            f"{nbytes / 2**20:,.1f} MiB in {seconds:.2f} s ({nbytes / 2**20 / seconds:,.0f} "
+            f"MiB/s), backend {backend.name}, OME-NGFF {args.version}"
+        )
+    return 0
+
+
+def _image_kwargs(args: argparse.Namespace, source: Any, dtype: np.dtype) -> dict[str, Any]:
+    zarr_format = 2 if args.version == "0.4" else 3
+    storage: dict[str, Any] = {"compressors": _options.codec(args.codec, zarr_format)}
+    if args.chunks:
+        storage["chunks"] = args.chunks
+    if args.shards:
+        storage["shards"] = None if args.shards == "none" else _options.ints(args.shards)
+    elif zarr_format == 2:
+        storage["shards"] = None
+    factors = args.scale_factors
+    if args.levels is not None:
+        factors = tuple(2**i for i in range(1, args.levels))
+    scale = args.scale if args.scale is not None else (source.scale or None)
+    units = _units(args.units, source)
+    kwargs: dict[str, Any] = {
+        "axes": list(source.axes),
+        "scale_factors": factors,
+        "method": args.method,
+        "version": args.version,
+        "storage_options": storage,
+        "overwrite": args.overwrite,
+        "name": args.name or Path(args.input.rstrip("/")).name.split(".")[0],
+    }
+    if scale:
+        kwargs["scale"] = scale
+    if units:
+        kwargs["axes_units"] = units
+    if "c" in source.axes and dtype.kind in "iuf":
+        kwargs["metadata"] = {"omero": _omero(source, dtype)}
+    return kwargs
+
+
+def _units(option: Any, source: Any) -> dict[str, str] | None:
+    if option is None:
+        return source.units or None
+    if isinstance(option, list):
+        if len(option) != 1:
+            raise ValueError(f"--units={','.join(option)}: one unit, or 'axis=unit' pairs")
+        return {a: option[0] for a in source.axes if a in "zyx"}
+    return option
+
+
+def _omero(source: Any, dtype: np.dtype) -> dict[str, Any]:
+    """Channel names from the file; windows span the dtype (no pass over the data)."""
+    n = source.array.shape[source.axes.index("c")]
+    info = np.iinfo(dtype) if dtype.kind in "iu" else None
+    low, high = (float(info.min), float(info.max)) if info else (0.0, 1.0)
+    colors = ["FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00", "FFFFFF"]
+    names = source.channel_names if len(source.channel_names) == n else []
+    return {
+        "channels": [
+            {
+                "label": names[i] if names else f"channel {i}",
+                "color": colors[i % len(colors)] if n > 1 else "FFFFFF",
+                "window": {"min": low, "max": high, "start": low, "end": high},
+                "active": True,
+            }
+            for i in range(n)
+        ]
+    }
+
+
+def _like_image(array: Any, ndim: int) -> Any:
+    """A label image with fewer axes than its image gets leading length-1 axes (e.g. c)."""
+    if array.ndim == ndim:
+        return array
+    if array.ndim > ndim:
+        raise ValueError(f"--labels: {array.ndim}-D, more axes than the {ndim}-D image")
+    import dask.array as da
+
+    lazy = da.from_array(array, chunks="auto")
+    return lazy.reshape((1,) * (ndim - array.ndim) + tuple(array.shape))
+
+
+def _count_levels(path: str) -> int:
+    import zarr
+
+    return sum(1 for _ in zarr.open_group(path, mode="r").array_keys())
+
+
+def _bar(description: str) -> Any:
+    from ..progress import Bar
+
+    return Bar(description)

@@ -1,0 +1,60 @@
+"""``gpu-omezarr info PATH`` and ``gpu-omezarr validate PATH``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+
+def add_parsers(sub: Any) -> None:
+    info = sub.add_parser(
+        "info",
+        help="show an OME-Zarr store: levels, chunks, shards, codecs, sizes, labels, plate",
+    )
+    info.add_argument("path")
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+    info.set_defaults(run=run_info)
+    check = sub.add_parser(
+        "validate",
+        help="check an OME-Zarr store (schemas and array rules); exit code 1 on problems",
+    )
+    check.add_argument("path")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(run=run_validate)
+
+
+def _exists(path: str) -> None:
+    if "://" not in path and not os.path.exists(path):
+        raise ValueError(f"path={path!r}: no such file or directory")
+
+
+def run_info(args: argparse.Namespace) -> int:
+    import zarr
+
+    from ..info import describe, format_tree
+
+    _exists(args.path)
+    try:
+        tree = describe(args.path)
+    except (zarr.errors.NodeNotFoundError, FileNotFoundError) as exc:
+        raise ValueError(f"path={args.path!r}: not a Zarr store ({exc})") from None
+    print(json.dumps(tree, indent=2) if args.json else format_tree(tree))
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from ..validate import validate
+
+    _exists(args.path)
+    report = validate(args.path)
+    if args.json:
+        print(json.dumps({"ok": report.ok, "problems": report.problems, "checked": report.checked}))
+    else:
+        for line in report.checked:
+            print(f"checked  {line}")
+        for line in report.problems:
+            print(f"PROBLEM  {line}")
+        print(f"{args.path}: " + ("valid" if report.ok else f"{len(report.problems)} problem(s)"))
+    return 0 if report.ok else 1
