@@ -26,8 +26,8 @@ from .backends import Backend, is_device_array
 from .plan import Level
 from .writer import ChunkWriter
 
-TILE_BYTES = 32 * 2**20  # large enough to amortise per-read costs, small enough to stay cached
-WAIT_BYTES = 64 * 2**20  # tiles read but not yet downsampled while kernels load, at most
+TILE_BYTES = 16 * 2**20  # amortises per-read costs; three tiles stay small beside numba (~120 MB)
+WAIT_BYTES = 0  # memory that tiles waiting for kernels may hold: only views wait (see below)
 
 
 def tile_shape(levels: Sequence[Level], units: Sequence[Sequence[int]], itemsize: int) -> list[int]:
@@ -77,7 +77,8 @@ def write_levels(
     ):
         # Kernels load (numba) or compile (CUDA) on their own thread. Until they are ready,
         # level 0 keeps the encoders busy and tiles wait for their coarser levels, as long
-        # as waiting costs no memory (views of an array already in memory) or little.
+        # as waiting costs no memory (views of an array already in memory); tiles read into
+        # memory of their own are downsampled at once, by the kernels at hand.
         ready = preparing.submit(backend.prepare, source.dtype, method, nbytes)
         waiting: list[tuple[tuple[slice, ...], Any]] = []
         for region in regions:
