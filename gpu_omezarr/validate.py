@@ -46,15 +46,39 @@ def _schema(group: zarr.Group, report: Report) -> None:
     except ImportError:
         report.checked.append("schemas: skipped (pip install ome-zarr-models)")
         return
+    version, blocks = read_ome(group.attrs.asdict())
+    model = _model(version, blocks)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = ome_zarr_models.open_ome_zarr(group)
+            if model is None:
+                found = type(ome_zarr_models.open_ome_zarr(group)).__name__
+            else:
+                model.from_zarr(group)
+                found = model.__name__
     except Exception as exc:  # pydantic's ValidationError and friends
-        first = str(exc).strip().splitlines()
-        report.problems.append("ome-zarr-models: " + " / ".join(first[:6]))
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        what = model.__name__ if model is not None else "any OME-Zarr model"
+        report.problems.append(f"ome-zarr-models ({what}): " + " / ".join(lines[:8]))
         return
-    report.checked.append(f"schemas: ome-zarr-models reads it as {type(model).__name__}")
+    report.checked.append(f"schemas: ome-zarr-models reads it as {found}")
+
+
+def _model(version: str | None, blocks: dict[str, Any]) -> Any:
+    """The ome-zarr-models class for what the metadata says the group is, so its error
+    names the real problem (the generic opener tries every model and reports the last)."""
+    if version not in ("0.4", "0.5"):
+        return None
+    import importlib
+
+    models = importlib.import_module(f"ome_zarr_models.v0{version[-1]}")
+    if "multiscales" in blocks:
+        return models.ImageLabel if "image-label" in blocks else models.Image
+    if "plate" in blocks:
+        return models.HCS
+    if "well" in blocks:
+        return models.Well
+    return None
 
 
 def _rules(group: zarr.Group, where: str, report: Report) -> None:
