@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import zarr
@@ -73,3 +75,26 @@ def write_blocks(group: zarr.Group, fmt: Format, blocks: Mapping[str, Any]) -> N
     """Set OME ``blocks`` on ``group``, keeping its other attributes, in one write."""
     attributes = merge_attributes(group.attrs.asdict(), fmt, blocks)
     group.attrs.put(attributes)
+
+
+@contextlib.contextmanager
+def updating(group: zarr.Group) -> Iterator[zarr.Group]:
+    """``group`` re-read under an exclusive lock, for a read-modify-write of its attributes
+    that concurrent writers (other processes adding labels) must not lose.
+
+    Local stores lock a file beside the group's metadata (``fcntl.flock``). Other stores
+    have no lock to offer: there, writers of one group must be coordinated by the caller.
+    """
+    store = group.store
+    if not isinstance(store, zarr.storage.LocalStore):
+        yield group
+        return
+    import fcntl
+
+    lock_path = os.path.join(str(store.root), group.path, ".gpu-omezarr.lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield zarr.open_group(store, path=group.path, mode="r+")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -143,8 +143,10 @@ class ChunkWriter:
         pool: ThreadPoolExecutor,
         limit: threading.BoundedSemaphore,
         on_unit: Callable[[int], None] | None = None,
+        resume: bool = False,
     ) -> None:
         self.array = array
+        self.resume = resume
         self.encoder = _Encoder(array)
         self.unit = self.encoder.shard_shape or self.encoder.chunk_shape
         self.pool = pool
@@ -217,6 +219,10 @@ class ChunkWriter:
         self.futures = pending
 
     def _store_unit(self, coords: tuple[int, ...], block: np.ndarray) -> None:
+        if self.resume and self._already_stored(coords, block):
+            if self.on_unit is not None:
+                self.on_unit(block.nbytes)
+            return
         if not self.encoder.fast:
             region = tuple(
                 slice(c * u, c * u + n)
@@ -231,6 +237,22 @@ class ChunkWriter:
         if self.on_unit is not None:
             self.on_unit(block.nbytes)
 
+    def _already_stored(self, coords: tuple[int, ...], block: np.ndarray) -> bool:
+        """Whether this unit is stored and reads back equal to ``block`` (resume)."""
+        key = self.array.metadata.encode_chunk_key(coords)
+        if self._local_root is not None:
+            if not (self._local_root / key).exists():
+                return False
+        elif not sync(self.array.store.exists(self._prefix + key)):
+            return False
+        region = tuple(
+            slice(c * u, c * u + n) for c, u, n in zip(coords, self.unit, block.shape, strict=True)
+        )
+        try:
+            return bool(np.array_equal(self.array[region], block))
+        except Exception:  # unreadable: a unit cut short by a crash; write it again
+            return False
+
     def _put(self, key: str, data: bytes) -> None:
         if self._local_root is not None:
             path = self._local_root / key
@@ -239,8 +261,11 @@ class ChunkWriter:
                 os.makedirs(parent, exist_ok=True)
                 with self._dir_lock:
                     self._made_dirs.add(parent)
-            with open(path, "wb") as f:
+            # Write beside, then rename: a crash leaves the unit whole or absent, never cut.
+            partial = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.part")
+            with open(partial, "wb") as f:
                 f.write(data)
+            os.replace(partial, path)
             return
         buffer = default_buffer_prototype().buffer.from_bytes(data)
         sync(self.array.store.set(self._prefix + key, buffer))

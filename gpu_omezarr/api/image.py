@@ -18,7 +18,14 @@ import zarr
 
 from .. import metadata as meta
 from ..backends import Backend, check_method, get_backend
-from ..groups import GroupLike, open_group, read_blocks, resolve_group_format, write_blocks
+from ..groups import (
+    GroupLike,
+    open_group,
+    read_blocks,
+    resolve_group_format,
+    updating,
+    write_blocks,
+)
 from ..metadata._errors import invalid, wrong_type
 from ..plan import DEFAULT_SCALE_FACTORS, Level, plan_levels
 from ..progress import Bar, ProgressCallback, Tracker
@@ -75,15 +82,15 @@ def _refuse_existing(existing: zarr.Group | None, group: GroupLike, overwrite: b
         )
 
 
-def _create_arrays(
-    target: zarr.Group,
+def _array_specs(
     levels: Sequence[Level],
     dtype: np.dtype,
     fmt: meta.Format,
     names: list[str],
     storage_options: Any,
-) -> list[zarr.Array]:
-    arrays = []
+) -> list[dict[str, Any]]:
+    """``zarr.create_array`` arguments for every level."""
+    specs = []
     for i, level in enumerate(levels):
         options = _level_options(storage_options, i)
         extra = {k: v for k, v in options.items() if k not in PASS_THROUGH}
@@ -92,19 +99,36 @@ def _create_arrays(
             kwargs["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
         else:
             kwargs["dimension_names"] = names
-        arrays.append(
-            target.create_array(
-                level.path,
-                shape=level.shape,
-                dtype=dtype,
-                chunks=level.chunks,
-                shards=level.shards,
-                compressors=_compressors(options, fmt),
-                overwrite=True,
+        specs.append(
+            {
+                "name": level.path,
+                "shape": level.shape,
+                "dtype": dtype,
+                "chunks": level.chunks,
+                "shards": level.shards,
+                "compressors": _compressors(options, fmt),
                 **kwargs,
-            )
+            }
         )
-    return arrays
+    return specs
+
+
+def _check_resumable(target: zarr.Group, specs: Sequence[dict[str, Any]]) -> None:
+    """Refuse to resume into arrays an earlier write made with other settings."""
+    for spec in specs:
+        if spec["name"] not in target:
+            continue
+        found = target[spec["name"]]
+        probe = zarr.create_array(
+            zarr.storage.MemoryStore(), zarr_format=target.metadata.zarr_format, **spec
+        )
+        if not isinstance(found, zarr.Array) or found.metadata != probe.metadata:
+            invalid(
+                "resume",
+                True,
+                f"{spec['name']} was not written with these settings (shape, dtype, chunks, "
+                "shards, codecs); write again with overwrite=True",
+            )
 
 
 def _progress(progress: Any) -> ProgressCallback | None:
@@ -150,18 +174,27 @@ def _write(
     progress: ProgressCallback | None,
     blocks: dict[str, Any],
     overwrite: bool,
+    resume: bool = False,
 ) -> zarr.Group:
     """Arrays first, OME metadata last. ``sources`` is level 0 alone (streamed pyramid) or
     every level (given by the caller)."""
     target = open_group(group, fmt, existing)
-    if overwrite and "multiscales" in read_blocks(target):
+    dtype = np.dtype(sources[0].dtype)
+    specs = _array_specs(levels, dtype, fmt, meta.axis_names(axes), storage_options)
+    if resume:
+        _check_resumable(target, specs)
+    if (overwrite or resume) and "multiscales" in read_blocks(target):
         # Withdraw the old image's claim first: no reader may take a half-rewritten
         # image for a finished one.
         current = read_blocks(target)
         current.pop("multiscales")
         target.attrs.put(meta.merge_attributes({}, fmt, current) if current else {})
-    dtype = np.dtype(sources[0].dtype)
-    arrays = _create_arrays(target, levels, dtype, fmt, meta.axis_names(axes), storage_options)
+    arrays = [
+        target[spec["name"]]
+        if resume and spec["name"] in target
+        else target.create_array(overwrite=True, **spec)
+        for spec in specs
+    ]
     workers = max(1, os.cpu_count() or 1)
     limit = threading.BoundedSemaphore(2 * workers + 2)
     units = [
@@ -173,7 +206,9 @@ def _write(
         ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode") as pool,
         contextlib.closing(tracker),
     ):
-        writers = [ChunkWriter(a, pool, limit, tracker.for_level(i)) for i, a in enumerate(arrays)]
+        writers = [
+            ChunkWriter(a, pool, limit, tracker.for_level(i), resume) for i, a in enumerate(arrays)
+        ]
         if len(sources) == 1:
             write_levels(sources[0], levels, writers, backend, method or "nearest")
         else:
@@ -237,6 +272,7 @@ def write_image(
     translation: Any = None,
     write_translation: bool = True,
     overwrite: bool = False,
+    resume: bool = False,
     **metadata: Any,
 ) -> list:
     """Write ``image`` as an OME-Zarr multiscale pyramid in ``group``, in one streaming pass.
@@ -263,6 +299,10 @@ def write_image(
         False writes scales only (ome-zarr-py's convention).
     overwrite : bool
         Replace an image already in ``group``.
+    resume : bool
+        Finish a write that was interrupted: units already stored and reading back equal to
+        what this write computes are kept, the rest written; the result is byte-identical to
+        an uninterrupted write. Refused if the arrays were made with other settings.
 
     Returns
     -------
@@ -287,7 +327,7 @@ def write_image(
     backend_obj = get_backend(backend)
     extra, blocks = _split_metadata(metadata, _channels(axes_list, shape))
     blocks["multiscales"] = [_multiscale_block(levels, axes_list, name, method, backend_obj, extra)]
-    _refuse_existing(existing, group, overwrite)
+    _refuse_existing(existing, group, overwrite or resume)
     progress_cb = _progress(progress)
 
     def job() -> None:
@@ -304,6 +344,7 @@ def write_image(
             progress_cb,
             blocks,
             overwrite,
+            resume,
         )
 
     return _run(job, compute)
@@ -468,6 +509,7 @@ def write_labels(
     scale: Any = None,
     version: str | None = None,
     overwrite: bool = False,
+    resume: bool = False,
     **metadata: Any,
 ) -> list:
     """Write a label image as ``group/labels/name`` (mode downsampling by default).
@@ -497,12 +539,13 @@ def write_labels(
         "multiscales": [_multiscale_block(levels, axes_list, name, method, backend_obj, extra)],
         "image-label": image_label,
     }
-    _refuse_existing(label_existing, label_path, overwrite)
+    _refuse_existing(label_existing, label_path, overwrite or resume)
     progress_cb = _progress(progress)
 
     def job() -> None:
         root = open_group(group, fmt, resolve_group_format(group, fmt)[0])
-        labels_group = root.require_group("labels")
+        with updating(root) as fresh:  # one creator, even with concurrent label writers
+            labels_group = fresh.require_group("labels")
         _write(
             labels_group.require_group(name),
             None,
@@ -516,6 +559,7 @@ def write_labels(
             progress_cb,
             blocks,
             overwrite,
+            resume,
         )
         _list_label(labels_group, fmt, name)
 
@@ -548,7 +592,8 @@ def write_multiscale_labels(
 
     def job() -> None:
         root = open_group(group, fmt, existing)
-        labels_group = root.require_group("labels")
+        with updating(root) as fresh:  # one creator, even with concurrent label writers
+            labels_group = fresh.require_group("labels")
         write_multiscale(
             pyramid,
             labels_group.require_group(name),
@@ -567,9 +612,11 @@ def write_multiscale_labels(
 
 
 def _list_label(labels_group: zarr.Group, fmt: meta.Format, name: str) -> None:
-    """Name ``name`` once in the ``labels`` list, last, after its image is complete."""
-    names = meta.add_label_name(read_blocks(labels_group).get("labels"), name)
-    write_blocks(labels_group, fmt, {"labels": names})
+    """Name ``name`` once in the ``labels`` list, last, after its image is complete; under a
+    lock, so labels written by concurrent processes are all listed."""
+    with updating(labels_group) as fresh:
+        names = meta.add_label_name(read_blocks(fresh).get("labels"), name)
+        write_blocks(fresh, fmt, {"labels": names})
 
 
 def _child(group: GroupLike, name: str) -> GroupLike:

@@ -55,6 +55,11 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--labels", help="a label image file (same axes and y/x size as the image)")
     p.add_argument("--label-name", help="name of the label image (default: its file name)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted convert: keep what is stored and verified, write the rest",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     p.set_defaults(run=run)
 
@@ -66,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     if os.path.abspath(args.input) == os.path.abspath(args.output):
         raise ValueError(f"output={args.output!r}: must differ from the input")
-    if os.path.exists(args.output) and not args.overwrite:
+    if os.path.exists(args.output) and not (args.overwrite or args.resume):
         raise ValueError(f"output={args.output!r} exists; pass --overwrite to replace its image")
     if args.levels is not None and args.levels < 1:
         raise ValueError(f"--levels={args.levels}: need at least 1")
@@ -109,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
                 backend=backend,
                 storage_options=kwargs["storage_options"],
                 overwrite=args.overwrite,
+                resume=args.resume,
                 progress=None if args.quiet else _bar(f"labels {name}"),
             )
             written.append(f"labels {name!r} {np.dtype(label_array.dtype)}")
@@ -145,6 +151,7 @@ def _image_kwargs(args: argparse.Namespace, source: Any, dtype: np.dtype) -> dic
         "version": args.version,
         "storage_options": storage,
         "overwrite": args.overwrite,
+        "resume": args.resume,
         "name": args.name or Path(args.input.rstrip("/")).name.split(".")[0],
     }
     if scale:

@@ -1,0 +1,167 @@
+"""Crashes, resume and concurrent writers: nothing half-written looks finished, nothing is lost."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+
+import gpu_omezarr as g
+import gpu_omezarr.stream
+from gpu_omezarr.groups import read_blocks
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import gpu_omezarr as g
+
+    out, resume = sys.argv[1], sys.argv[2] == "resume"
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 3000, (48, 512, 512), dtype=np.uint16)
+    labels = (image // 1000).astype(np.uint8)
+    options = {"chunks": (8, 64, 64), "shards": (8, 128, 128)}
+    print("go", flush=True)
+    g.write_image(image, out, axes="zyx", storage_options=options, resume=resume)
+    g.write_labels(labels, out, "bands", storage_options=options, resume=resume)
+    """
+)
+
+
+def writer(out: Path, mode: str = "fresh") -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(out), mode], stdout=subprocess.PIPE, text=True
+    )
+
+
+def stored_files(root: Path) -> dict[str, bytes]:
+    """Every file of a store but the hidden ones (locks, parts of units cut short)."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def looks_finished(root: Path) -> bool:
+    try:
+        return "multiscales" in read_blocks(zarr.open_group(str(root), mode="r"))
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("ref") / "img.zarr"
+    assert writer(out).wait() == 0
+    return stored_files(out)
+
+
+def test_killed_writes_never_look_finished_and_resume_is_byte_identical(tmp_path, reference):
+    rng = np.random.default_rng(0)
+    delays = sorted(rng.uniform(0.0, 0.6, 8))
+    for i, delay in enumerate(delays):
+        out = tmp_path / f"kill{i}.zarr"
+        proc = writer(out)
+        assert proc.stdout.readline().strip() == "go"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        finished = proc.wait() == 0
+        if not finished:
+            # The image claims to be an image only once all its data is stored: a label
+            # cut short never appears in the labels list.
+            if looks_finished(out):
+                files = stored_files(out)
+                image_files = {k: v for k, v in reference.items() if not k.startswith("labels")}
+                assert {k: files.get(k) for k in image_files} == image_files
+            labels = out / "labels"
+            if labels.exists() and (labels / "zarr.json").exists():
+                listed = read_blocks(zarr.open_group(str(labels), mode="r")).get("labels", [])
+                assert listed in ([], ["bands"])
+                if listed:
+                    assert stored_files(out) == reference
+        assert writer(out, "resume").wait() == 0
+        assert stored_files(out) == reference, f"kill after {delay:.2f} s, then resume"
+
+
+def test_resume_refuses_other_settings_and_replaces_corrupt_units(tmp_path):
+    x = np.arange(40 * 50, dtype=np.uint16).reshape(40, 50)
+    path = tmp_path / "img.zarr"
+    g.write_image(x, str(path), storage_options={"chunks": (16, 16), "shards": None})
+    with pytest.raises(ValueError, match="resume=True: s0 was not written with these settings"):
+        g.write_image(x, str(path), storage_options={"chunks": (8, 8)}, resume=True)
+    before = stored_files(path)
+    chunk = next(p for p in sorted((path / "s0").rglob("*")) if p.is_file() and "c" in p.parts)
+    chunk.write_bytes(b"garbage")  # corrupt: read back unequal, so written again
+    (path / "s1" / "c").rename(path / "s1" / "gone")  # missing: written again
+    g.write_image(x, str(path), storage_options={"chunks": (16, 16), "shards": None}, resume=True)
+    after = {k: v for k, v in stored_files(path).items() if not k.startswith("s1/gone")}
+    assert after == before
+
+
+class FailingSource:
+    """An array whose reads fail after a few tiles, like a network file going away."""
+
+    def __init__(self, x: np.ndarray, fail_after: int) -> None:
+        self.x, self.left = x, fail_after
+        self.shape, self.dtype = x.shape, x.dtype
+
+    def __getitem__(self, region):
+        self.left -= 1
+        if self.left < 0:
+            raise OSError("source went away")
+        return self.x[region]
+
+
+def test_a_source_failing_midway_leaves_no_image(tmp_path, monkeypatch):
+    monkeypatch.setattr(g.stream, "TILE_BYTES", 1)  # many tiles
+    x = np.ones((64, 64), np.uint8)
+    path = tmp_path / "img.zarr"
+    with pytest.raises(OSError, match="source went away"):
+        g.write_image(
+            FailingSource(x, 2), str(path), storage_options={"chunks": (16, 16), "shards": None}
+        )
+    assert not looks_finished(path)
+    g.write_image(x, str(path), storage_options={"chunks": (16, 16), "shards": None}, resume=True)
+    assert looks_finished(path)
+    np.testing.assert_array_equal(zarr.open_array(str(path / "s0"))[...], x)
+
+
+ADD_LABEL = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    import gpu_omezarr as g
+
+    out, names, start = sys.argv[1], sys.argv[2].split(","), float(sys.argv[3])
+    time.sleep(max(0.0, start - time.time()))  # every process starts together
+    for name in names:
+        g.write_labels(np.full((64, 64), len(name), np.uint8), out, name)
+    """
+)
+
+
+def test_concurrent_processes_adding_labels_are_all_listed(tmp_path):
+    path = tmp_path / "img.zarr"
+    g.write_image(np.zeros((64, 64), np.uint8), str(path))
+    start = time.time() + 2.0
+    groups = [[f"p{p}l{i}" for i in range(3)] for p in range(4)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", ADD_LABEL, str(path), ",".join(n), str(start)])
+        for n in groups
+    ]
+    assert all(p.wait() == 0 for p in procs)
+    listed = read_blocks(zarr.open_group(str(path / "labels"), mode="r"))["labels"]
+    assert sorted(listed) == sorted(n for names in groups for n in names)
+    for name in listed:
+        assert zarr.open_array(str(path / "labels" / name / "s0"))[0, 0] == len(name)
+    assert not any(p.name.endswith(".part") for p in path.rglob("*"))
+    assert json.loads((path / "labels" / "zarr.json").read_text())["attributes"]["ome"]
+    assert os.path.exists(path / "labels" / ".gpu-omezarr.lock")
