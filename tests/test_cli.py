@@ -265,3 +265,21 @@ def test_user_errors_exit_2_with_one_line_and_write_nothing(tmp_path, args, mess
 def test_bad_option_syntax_is_an_argparse_error(tmp_path):
     done = run("convert", "a.tif", "b.zarr", "--chunks", "x,y")
     assert done.returncode == 2 and "expected integers" in done.stderr
+
+
+def test_convert_resume_finishes_an_interrupted_output(tmp_path, data):
+    src = tmp_path / "img.npy"
+    np.save(src, data[0])
+    out = tmp_path / "out.zarr"
+    assert run("convert", src, out, "--quiet", "--chunks", "5,16,16").returncode == 0
+    files = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    meta = json.loads((out / "zarr.json").read_text())
+    meta["attributes"] = {}  # as a write killed before its metadata leaves it
+    (out / "zarr.json").write_text(json.dumps(meta))
+    victim = next(
+        p for p in sorted((out / "s0").rglob("*")) if p.is_file() and p.name != "zarr.json"
+    )
+    victim.unlink()
+    done = run("convert", src, out, "--quiet", "--chunks", "5,16,16", "--resume")
+    assert done.returncode == 0, done.stderr
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == files
