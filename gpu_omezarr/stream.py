@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,6 +28,7 @@ from .plan import Level
 from .writer import ChunkWriter
 
 TILE_BYTES = 16 * 2**20  # amortises per-read costs; three tiles stay small beside numba (~120 MB)
+LOADING_SWITCH_INTERVAL = 0.0005  # seconds; see write_levels
 WAIT_BYTES = 0  # memory that tiles waiting for kernels may hold: only views wait (see below)
 
 
@@ -79,18 +81,27 @@ def write_levels(
         # level 0 keeps the encoders busy and tiles wait for their coarser levels, as long
         # as waiting costs no memory (views of an array already in memory); tiles read into
         # memory of their own are downsampled at once, by the kernels at hand.
+        # Loading numba holds the GIL for long stretches; meanwhile hand it over every
+        # 0.5 ms instead of 5 ms, or the encoders (which need it between system calls)
+        # starve. The interpreter's setting is restored as soon as the kernels are ready.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, LOADING_SWITCH_INTERVAL))
         ready = preparing.submit(backend.prepare, source.dtype, method, nbytes)
+        ready.add_done_callback(lambda _: sys.setswitchinterval(interval))
         waiting: list[tuple[tuple[slice, ...], Any]] = []
-        for region in regions:
-            tile = backend.asarray(prefetch.next())
-            writers[0].write([r.start for r in region], backend.to_host(tile))
-            waiting.append((region, tile))
-            if ready.done() or sum(_owned_bytes(t) for _, t in waiting) > WAIT_BYTES:
-                for waiting_region, waiting_tile in waiting:
-                    _coarser_levels(waiting_region, waiting_tile, levels, writers, backend, method)
-                waiting.clear()
-        for waiting_region, waiting_tile in waiting:
-            _coarser_levels(waiting_region, waiting_tile, levels, writers, backend, method)
+        try:
+            for region in regions:
+                tile = backend.asarray(prefetch.next())
+                writers[0].write([r.start for r in region], backend.to_host(tile))
+                waiting.append((region, tile))
+                if ready.done() or sum(_owned_bytes(t) for _, t in waiting) > WAIT_BYTES:
+                    for held_region, held_tile in waiting:
+                        _coarser_levels(held_region, held_tile, levels, writers, backend, method)
+                    waiting.clear()
+            for held_region, held_tile in waiting:
+                _coarser_levels(held_region, held_tile, levels, writers, backend, method)
+        finally:
+            sys.setswitchinterval(interval)
     for w in writers:
         w.wait()
 
