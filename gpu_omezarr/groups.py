@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -82,7 +84,7 @@ def updating(group: zarr.Group) -> Iterator[zarr.Group]:
     """``group`` re-read under an exclusive lock, for a read-modify-write of its attributes
     that concurrent writers (other processes adding labels) must not lose.
 
-    Local stores lock a file beside the group's metadata (``fcntl.flock``). Other stores
+    Local stores lock a file named after the group (``fcntl.flock``). Other stores
     have no lock to offer: there, writers of one group must be coordinated by the caller.
     """
     store = group.store
@@ -91,8 +93,13 @@ def updating(group: zarr.Group) -> Iterator[zarr.Group]:
         return
     import fcntl
 
-    lock_path = os.path.join(str(store.root), group.path, ".gpu-omezarr.lock")
-    with open(lock_path, "a") as lock:
+    # The lock file lives outside the hierarchy (zarr warns about foreign files in a group),
+    # named after the group's absolute path; locks hold between processes of one machine.
+    where = os.path.abspath(os.path.join(str(store.root), group.path))
+    digest = hashlib.sha1(where.encode()).hexdigest()[:20]
+    lock_dir = os.path.join(tempfile.gettempdir(), "gpu-omezarr-locks")
+    os.makedirs(lock_dir, exist_ok=True)
+    with open(os.path.join(lock_dir, f"{digest}.lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield zarr.open_group(store, path=group.path, mode="r+")

@@ -1,7 +1,6 @@
 """Crashes, resume and concurrent writers: nothing half-written looks finished, nothing is lost."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -164,4 +163,25 @@ def test_concurrent_processes_adding_labels_are_all_listed(tmp_path):
         assert zarr.open_array(str(path / "labels" / name / "s0"))[0, 0] == len(name)
     assert not any(p.name.endswith(".part") for p in path.rglob("*"))
     assert json.loads((path / "labels" / "zarr.json").read_text())["attributes"]["ome"]
-    assert os.path.exists(path / "labels" / ".gpu-omezarr.lock")
+
+
+def test_overwrite_keeps_the_old_image_until_the_new_one_is_complete(tmp_path, monkeypatch):
+    monkeypatch.setattr(g.stream, "TILE_BYTES", 1)
+    old = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
+    path = tmp_path / "img.zarr"
+    options = {"chunks": (16, 16), "shards": None}
+    g.write_image(old, str(path), storage_options=options)
+    g.write_labels(np.ones((64, 64), np.uint8), str(path), "cells", storage_options=options)
+    before = stored_files(path)
+    new = old[::-1].copy()
+    with pytest.raises(OSError, match="source went away"):
+        g.write_image(FailingSource(new, 3), str(path), storage_options=options, overwrite=True)
+    assert stored_files(path) == before  # the old image, whole and still an image
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["img.zarr"]  # no staging left
+    g.write_image(new, str(path), scale_factors=(2,), storage_options=options, overwrite=True)
+    root = zarr.open_group(str(path), mode="r")
+    np.testing.assert_array_equal(root["s0"][...], new)
+    assert sorted(root.array_keys()) == ["s0", "s1"]  # old levels s2.. are gone
+    assert len(read_blocks(root)["multiscales"][0]["datasets"]) == 2
+    assert read_blocks(root["labels"])["labels"] == ["cells"]  # other content kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["img.zarr"]

@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numcodecs
@@ -183,18 +185,42 @@ def _write(
     specs = _array_specs(levels, dtype, fmt, meta.axis_names(axes), storage_options)
     if resume:
         _check_resumable(target, specs)
-    if (overwrite or resume) and "multiscales" in read_blocks(target):
-        # Withdraw the old image's claim first: no reader may take a half-rewritten
-        # image for a finished one.
-        current = read_blocks(target)
-        current.pop("multiscales")
-        target.attrs.put(meta.merge_attributes({}, fmt, current) if current else {})
+    replacing = (overwrite or resume) and "multiscales" in read_blocks(target)
+    staging = _staging(target, fmt) if replacing and not resume else None
+    if replacing and staging is None:
+        _withdraw_image(target, fmt)  # no reader may take a half-rewritten image for one
+    home = target if staging is None else staging
     arrays = [
-        target[spec["name"]]
-        if resume and spec["name"] in target
-        else target.create_array(overwrite=True, **spec)
+        home[spec["name"]]
+        if resume and spec["name"] in home
+        else home.create_array(overwrite=True, **spec)
         for spec in specs
     ]
+    try:
+        _stream(sources, levels, arrays, dtype, method, backend, progress, resume)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(_local_path(staging), ignore_errors=True)
+        raise
+    if staging is not None:
+        _swap_in(target, staging, fmt, [spec["name"] for spec in specs])
+    for multiscale in blocks.get("multiscales", []):
+        multiscale.setdefault("name", target.name)  # as ome-zarr-py: the group's name
+    write_blocks(target, fmt, blocks)
+    return target
+
+
+def _stream(
+    sources: Sequence[Any],
+    levels: Sequence[Level],
+    arrays: Sequence[zarr.Array],
+    dtype: np.dtype,
+    method: str | None,
+    backend: Backend,
+    progress: ProgressCallback | None,
+    resume: bool,
+) -> None:
+    """Every level's data into ``arrays``: streamed from level 0, or each level given."""
     workers = max(1, os.cpu_count() or 1)
     limit = threading.BoundedSemaphore(2 * workers + 2)
     units = [
@@ -220,10 +246,45 @@ def _write(
                     backend,
                     "nearest",
                 )
-    for multiscale in blocks.get("multiscales", []):
-        multiscale.setdefault("name", target.name)  # as ome-zarr-py: the group's name
-    write_blocks(target, fmt, blocks)
-    return target
+
+
+def _local_path(group: zarr.Group) -> Path:
+    return Path(group.store.root) / group.path
+
+
+def _withdraw_image(group: zarr.Group, fmt: meta.Format) -> None:
+    current = read_blocks(group)
+    current.pop("multiscales", None)
+    group.attrs.put(meta.merge_attributes({}, fmt, current) if current else {})
+
+
+def _staging(target: zarr.Group, fmt: meta.Format) -> zarr.Group | None:
+    """Where a replacement image is written in full before it takes the old one's place: a
+    hidden sibling directory, on a local filesystem (None elsewhere: no cheap rename)."""
+    if not isinstance(target.store, zarr.storage.LocalStore):
+        return None
+    home = _local_path(target)
+    staging = home.parent / f".{home.name}.gpu-omezarr-new-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    return zarr.open_group(str(staging), mode="w", zarr_format=fmt.zarr_format)
+
+
+def _swap_in(target: zarr.Group, staging: zarr.Group, fmt: meta.Format, paths: list[str]) -> None:
+    """Replace the old image's levels by the complete new ones: withdraw the old metadata,
+    move the old levels aside, move the new ones in (renames), then drop the old."""
+    old_paths = [d["path"] for d in read_blocks(target)["multiscales"][0]["datasets"]]
+    _withdraw_image(target, fmt)
+    home, new = _local_path(target), _local_path(staging)
+    trash = home.parent / f".{home.name}.gpu-omezarr-old-{os.getpid()}"
+    for path in dict.fromkeys([*old_paths, *paths]):
+        if (home / path).exists():
+            (trash / path).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(home / path, trash / path)
+    for path in paths:
+        (home / path).parent.mkdir(parents=True, exist_ok=True)
+        os.rename(new / path, home / path)
+    shutil.rmtree(trash, ignore_errors=True)
+    shutil.rmtree(new, ignore_errors=True)
 
 
 def _split_metadata(metadata: dict[str, Any], n_channels: int | None) -> tuple[dict, dict]:
