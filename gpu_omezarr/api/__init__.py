@@ -7,6 +7,7 @@ from .metadata import (
     write_plate_metadata,
     write_well_metadata,
 )
+from .plate import write_plate
 
 __all__ = [
     "write_image",
@@ -15,6 +16,7 @@ __all__ = [
     "write_multiscale",
     "write_multiscale_labels",
     "write_multiscales_metadata",
+    "write_plate",
     "write_plate_metadata",
     "write_well_metadata",
 ]
