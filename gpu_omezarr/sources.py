@@ -230,3 +230,47 @@ def _imagej(tif: Any, source: Source) -> None:
         labels = meta.get("Labels")
         if labels and "c" in source.axes:
             source.channel_names = [str(x) for x in labels]
+
+
+# Well and field from a file name: "A01_f2.tif", "B12-s1.ome.tif", "C3.tif" (one field).
+PLATE_PATTERN = r"(?P<row>[A-Za-z]+)(?P<column>\d+)(?:[_-](?:f|s|field|site)?(?P<field>\d+))?"
+TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf2", ".tf8")
+
+
+def plate_layout(folder: str, pattern: str = PLATE_PATTERN) -> dict[str, list[str]]:
+    """The TIFFs of ``folder`` by well: ``{"A/1": [field 0 file, field 1 file], ...}``.
+
+    ``pattern`` is a regular expression with groups ``row`` and ``column`` (and optionally
+    ``field``), searched in each file's name; rows are upper-cased, columns lose leading zeros.
+    """
+    import re
+
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        invalid("pattern", pattern, f"not a regular expression ({exc})")
+    if not {"row", "column"} <= set(regex.groupindex):
+        invalid("pattern", pattern, "needs the named groups (?P<row>...) and (?P<column>...)")
+    found: dict[str, dict[int, str]] = {}
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(TIFF_SUFFIXES))
+    for name in names:
+        match = regex.search(name)
+        if match is None:
+            invalid("input", os.path.join(folder, name), f"the name does not match {pattern!r}")
+        well = f"{match['row'].upper()}/{int(match['column'])}"
+        field = int(match.groupdict().get("field") or 0)
+        if field in found.setdefault(well, {}):
+            invalid("input", name, f"a second file for well {well} field {field}")
+        found[well][field] = os.path.join(folder, name)
+    if not found:
+        invalid("input", folder, "a folder with no TIFF files")
+    return {well: [fields[k] for k in sorted(fields)] for well, fields in found.items()}
+
+
+def is_plate_folder(path: str) -> bool:
+    """A directory of TIFFs rather than a Zarr node."""
+    if not os.path.isdir(path):
+        return False
+    if any(os.path.exists(os.path.join(path, m)) for m in ("zarr.json", ".zgroup", ".zarray")):
+        return False
+    return any(n.lower().endswith(TIFF_SUFFIXES) for n in os.listdir(path))

@@ -283,3 +283,31 @@ def test_convert_resume_finishes_an_interrupted_output(tmp_path, data):
     done = run("convert", src, out, "--quiet", "--chunks", "5,16,16", "--resume")
     assert done.returncode == 0, done.stderr
     assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == files
+
+
+def test_convert_a_folder_of_tiffs_named_by_well_and_field_to_a_plate(tmp_path):
+    folder = tmp_path / "screen"
+    folder.mkdir()
+    expected = {}
+    for row in "AB":
+        for column in (1, 2, 10):
+            for field in (0, 1):
+                x = np.full((20, 30), ord(row) * 100 + column * 2 + field, np.uint16)
+                tifffile.imwrite(folder / f"{row}{column:02d}_f{field}.tif", x)
+                expected[f"{row}/{column}/{field}"] = x
+    out = tmp_path / "plate.zarr"
+    done = run("convert", folder, out, "--levels", "2")
+    assert done.returncode == 0, done.stderr
+    assert "plate of 6 wells, 12 fields" in done.stdout
+    plate = ome(out)["plate"]
+    assert [c["name"] for c in plate["columns"]] == ["1", "2", "10"]
+    assert [w["path"] for w in plate["wells"]][:3] == ["A/1", "A/2", "A/10"]
+    root = zarr.open_group(str(out), mode="r")
+    for path, x in expected.items():
+        np.testing.assert_array_equal(root[f"{path}/s0"][...], x)
+    done = run("validate", out)
+    assert done.returncode == 0 and "reads it as HCS" in done.stdout, done.stdout
+    (folder / "notes.tif").write_bytes(b"")
+    done = run("convert", folder, tmp_path / "again.zarr")
+    assert done.returncode == 2 and "does not match" in done.stderr
+    assert not (tmp_path / "again.zarr").exists()

@@ -69,7 +69,12 @@ def write_plate(
     if not isinstance(workers, int) or workers < 1:
         invalid("workers", workers, "must be a positive integer")
     existing, fmt = resolve_group_format(group, fmt, version)
-    # Every in-memory field is checked (as write_image would) before anything is written.
+    # Every in-memory field is checked (as write_image would) before anything is written,
+    # and a first field read by a callable stands for the others.
+    first_path, first_fields = next(iter(wells.items()))
+    if callable(first_fields[0]):
+        sample = first_fields[0]()
+        write_image(sample, _at(group, first_path, 0, fmt), fmt=fmt, compute=False, **image_options)
     for path, fields in wells.items():
         for i, field in enumerate(fields):
             if not callable(field):

@@ -52,6 +52,11 @@ def add_parsers(sub: Any) -> None:
         help="units: 'micrometer' for every space axis, or 'z=micrometer,t=second'",
     )
     p.add_argument("--name", help="image name in the metadata (default: the input's name)")
+    p.add_argument(
+        "--pattern",
+        help="plate folders: regular expression with groups row, column, field that finds "
+        "the well in each file name (default: A01_f2.tif, B12-s1.tif, C3.tif...)",
+    )
     p.add_argument("--labels", help="a label image file (same axes and y/x size as the image)")
     p.add_argument("--label-name", help="name of the label image (default: its file name)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
@@ -67,7 +72,7 @@ def add_parsers(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..api import write_image, write_labels
     from ..backends import get_backend
-    from ..sources import open_source
+    from ..sources import is_plate_folder, open_source
 
     if os.path.abspath(args.input) == os.path.abspath(args.output):
         raise ValueError(f"output={args.output!r}: must differ from the input")
@@ -77,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--levels={args.levels}: need at least 1")
     backend = get_backend(args.backend)
     start = time.perf_counter()
+    if is_plate_folder(args.input):
+        return _convert_plate(args, backend, start)
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(open_source(args.input, args.axes))
         shape = tuple(source.array.shape)
@@ -215,3 +222,34 @@ def _bar(description: str) -> Any:
     from ..progress import Bar
 
     return Bar(description)
+
+
+def _convert_plate(args: argparse.Namespace, backend: Any, start: float) -> int:
+    """A folder of TIFFs named by well and field, as one plate."""
+    from ..api import write_plate
+    from ..sources import PLATE_PATTERN, open_source, plate_layout
+
+    layout = plate_layout(args.input, args.pattern or PLATE_PATTERN)
+    first = next(iter(layout.values()))[0]
+    with open_source(first, args.axes) as source:
+        dtype = np.dtype(source.array.dtype)
+        kwargs = _image_kwargs(args, source, dtype)
+    kwargs.pop("name")
+
+    def reader(path: str) -> Any:
+        def read() -> np.ndarray:
+            with open_source(path, args.axes) as field:
+                return np.asarray(field.array[...])
+
+        return read
+
+    wells = {well: [reader(path) for path in files] for well, files in layout.items()}
+    write_plate(wells, args.output, name=args.name, backend=backend, **kwargs)
+    if not args.quiet:
+        fields = sum(len(files) for files in layout.values())
+        print(
+            f"wrote {args.output}: plate of {len(layout)} wells, {fields} fields, "
+            f"in {time.perf_counter() - start:.2f} s, backend {backend.name}, "
+            f"OME-NGFF {args.version}"
+        )
+    return 0
