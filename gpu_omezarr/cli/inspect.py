@@ -9,20 +9,22 @@ from typing import Any
 
 
 def add_parsers(sub: Any) -> None:
-    info = sub.add_parser(
-        "info",
-        help="show an OME-Zarr store: levels, chunks, shards, codecs, sizes, labels, plate",
-    )
-    info.add_argument("path")
-    info.add_argument("--json", action="store_true", help="machine-readable output")
-    info.set_defaults(run=run_info)
-    check = sub.add_parser(
-        "validate",
-        help="check an OME-Zarr store (schemas and array rules); exit code 1 on problems",
-    )
-    check.add_argument("path")
-    check.add_argument("--json", action="store_true", help="machine-readable output")
-    check.set_defaults(run=run_validate)
+    for name, summary, run in (
+        (
+            "info",
+            "show an OME-Zarr store: levels, chunks, shards, codecs, sizes, labels, plate",
+            run_info,
+        ),
+        (
+            "validate",
+            "check an OME-Zarr store (schemas and array rules); exit 1 on problems",
+            run_validate,
+        ),
+    ):
+        p = sub.add_parser(name, help=summary, description=summary)
+        p.add_argument("path")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(run=run)
 
 
 def _exists(path: str) -> None:
