@@ -28,17 +28,24 @@ from .plan import Level
 from .writer import ChunkWriter
 
 TILE_BYTES = 16 * 2**20  # amortises per-read costs; three tiles stay small beside numba (~120 MB)
+VIEW_TILE_BYTES = 256 * 2**20  # tiles that are views of an in-memory source
 LOADING_SWITCH_INTERVAL = 0.0005  # seconds; see write_levels
 WAIT_BYTES = 0  # memory that tiles waiting for kernels may hold: only views wait (see below)
 
 
-def tile_shape(levels: Sequence[Level], units: Sequence[Sequence[int]], itemsize: int) -> list[int]:
+def tile_shape(
+    levels: Sequence[Level],
+    units: Sequence[Sequence[int]],
+    itemsize: int,
+    budget: int | None = None,
+) -> list[int]:
     """Extent of a tile along each axis of level 0.
 
     The smallest aligned extent is the least common multiple of level 0's write unit and
     the coarsest cumulative factor; tiles then grow from the last axis backwards (whole rows
-    read best) while they stay within ``TILE_BYTES``.
+    read best) while they stay within ``budget`` bytes (default ``TILE_BYTES``).
     """
+    budget = TILE_BYTES if budget is None else budget
     shape = levels[0].shape
     base = [
         min(n, math.lcm(u, max(lv.cumulative[a] for lv in levels)))
@@ -47,7 +54,7 @@ def tile_shape(levels: Sequence[Level], units: Sequence[Sequence[int]], itemsize
     extent = list(base)
     for axis in reversed(range(len(shape))):
         others = math.prod(extent) // extent[axis] * itemsize
-        fit = max(1, TILE_BYTES // max(others, 1) // base[axis]) * base[axis]
+        fit = max(1, budget // max(others, 1) // base[axis]) * base[axis]
         extent[axis] = min(shape[axis], max(base[axis], fit))
         if extent[axis] < shape[axis]:
             break
@@ -70,7 +77,12 @@ def write_levels(
     read: Callable[[Any, tuple[slice, ...]], Any] | None = None,
 ) -> None:
     """Stream ``source`` (level 0) into every level's writer."""
-    extent = tile_shape(levels, [w.unit for w in writers], np.dtype(source.dtype).itemsize)
+    # Tiles of an array already in memory are views: large ones cost no memory and, being
+    # contiguous, spare the kernels a copy or strided reads.
+    in_memory = isinstance(source, np.ndarray) and read is None
+    budget = VIEW_TILE_BYTES if in_memory else TILE_BYTES
+    units = [w.unit for w in writers]
+    extent = tile_shape(levels, units, np.dtype(source.dtype).itemsize, budget)
     regions = list(tiles(levels[0].shape, extent))
     nbytes = math.prod(levels[0].shape) * np.dtype(source.dtype).itemsize
     with (

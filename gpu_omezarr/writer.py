@@ -47,6 +47,7 @@ class _Encoder:
     """Encodes one chunk (C order, little endian, fill-padded) to its stored bytes."""
 
     def __init__(self, array: zarr.Array) -> None:
+        self._local = threading.local()
         meta = array.metadata
         self.chunk_shape: tuple[int, ...]
         self.shard_shape: tuple[int, ...] | None = None
@@ -89,13 +90,23 @@ class _Encoder:
     def fast(self) -> bool:
         return self.chain is not None
 
+    def _buffer(self, dtype: np.dtype) -> np.ndarray:
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is None or buffer.dtype != dtype:
+            buffer = self._local.buffer = np.empty(self.chunk_shape, dtype)
+        return buffer
+
     def chunk(self, block: np.ndarray) -> bytes:
         """Encoded bytes of one chunk; ``block`` may be a partial edge chunk."""
-        if block.shape != self.chunk_shape:
-            padded = np.full(self.chunk_shape, self.fill, dtype=block.dtype)
-            padded[tuple(slice(0, n) for n in block.shape)] = block
-            block = padded
-        data: Any = np.ascontiguousarray(block).astype(block.dtype.newbyteorder("<"), copy=False)
+        if block.shape != self.chunk_shape or not block.flags.c_contiguous:
+            # Gather into this thread's reusable buffer: a fresh one per chunk would cost
+            # page faults (the allocator maps and zeroes large blocks anew every time).
+            buffer = self._buffer(block.dtype)
+            if block.shape != self.chunk_shape:
+                buffer[...] = self.fill
+            buffer[tuple(slice(0, n) for n in block.shape)] = block
+            block = buffer
+        data: Any = block.astype(block.dtype.newbyteorder("<"), copy=False)
         for codec in self.chain or ():
             data = codec.encode(data)
         return bytes(data) if not isinstance(data, bytes) else data

@@ -41,11 +41,12 @@ def writer(out: Path, mode: str = "fresh") -> subprocess.Popen:
 
 
 def stored_files(root: Path) -> dict[str, bytes]:
-    """Every file of a store but the hidden ones (locks, parts of units cut short)."""
+    """Every file a reader can read: not the debris of writes cut short, ours (hidden
+    ``.NAME.PID-THREAD.part``) or zarr-python's (``zarr.UUID.partial``), which no key names."""
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.startswith(".")
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".partial")
     }
 
 
@@ -121,6 +122,7 @@ class FailingSource:
 
 def test_a_source_failing_midway_leaves_no_image(tmp_path, monkeypatch):
     monkeypatch.setattr(g.stream, "TILE_BYTES", 1)  # many tiles
+    monkeypatch.setattr(g.stream, "VIEW_TILE_BYTES", 1)
     x = np.ones((64, 64), np.uint8)
     path = tmp_path / "img.zarr"
     with pytest.raises(OSError, match="source went away"):
@@ -167,6 +169,7 @@ def test_concurrent_processes_adding_labels_are_all_listed(tmp_path):
 
 def test_overwrite_keeps_the_old_image_until_the_new_one_is_complete(tmp_path, monkeypatch):
     monkeypatch.setattr(g.stream, "TILE_BYTES", 1)
+    monkeypatch.setattr(g.stream, "VIEW_TILE_BYTES", 1)
     old = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
     path = tmp_path / "img.zarr"
     options = {"chunks": (16, 16), "shards": None}
