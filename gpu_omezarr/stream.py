@@ -38,6 +38,7 @@ def tile_shape(
     units: Sequence[Sequence[int]],
     itemsize: int,
     budget: int | None = None,
+    shape: Sequence[int] | None = None,
 ) -> list[int]:
     """Extent of a tile along each axis of level 0.
 
@@ -46,7 +47,7 @@ def tile_shape(
     read best) while they stay within ``budget`` bytes (default ``TILE_BYTES``).
     """
     budget = TILE_BYTES if budget is None else budget
-    shape = levels[0].shape
+    shape = levels[0].shape if shape is None else shape
     base = [
         min(n, math.lcm(u, max(lv.cumulative[a] for lv in levels)))
         for a, (n, u) in enumerate(zip(shape, units[0], strict=True))
@@ -75,16 +76,25 @@ def write_levels(
     backend: Backend,
     method: str,
     read: Callable[[Any, tuple[slice, ...]], Any] | None = None,
+    origin: Sequence[int] | None = None,
+    write_first: bool = True,
 ) -> None:
-    """Stream ``source`` (level 0) into every level's writer."""
+    """Stream ``source`` (level 0) into every level's writer.
+
+    ``origin``: where ``source`` starts in level 0, when it is one region of a larger image
+    (aligned to every level's units it covers). ``write_first=False`` leaves level 0 alone
+    (it is already stored: the coarse stage of a distributed write reads it back).
+    """
+    shape = tuple(int(n) for n in source.shape)
+    origin = tuple(origin) if origin is not None else (0,) * len(shape)
     # Tiles of an array already in memory are views: large ones cost no memory and, being
     # contiguous, spare the kernels a copy or strided reads.
     in_memory = isinstance(source, np.ndarray) and read is None
     budget = VIEW_TILE_BYTES if in_memory else TILE_BYTES
     units = [w.unit for w in writers]
-    extent = tile_shape(levels, units, np.dtype(source.dtype).itemsize, budget)
-    regions = list(tiles(levels[0].shape, extent))
-    nbytes = math.prod(levels[0].shape) * np.dtype(source.dtype).itemsize
+    extent = tile_shape(levels, units, np.dtype(source.dtype).itemsize, budget, shape)
+    regions = list(tiles(shape, extent))
+    nbytes = math.prod(shape) * np.dtype(source.dtype).itemsize
     with (
         _Prefetch(source, read or _read, regions) as prefetch,
         ThreadPoolExecutor(1, thread_name_prefix="gpu-omezarr-prepare") as preparing,
@@ -102,9 +112,13 @@ def write_levels(
         ready.add_done_callback(lambda _: sys.setswitchinterval(interval))
         waiting: list[tuple[tuple[slice, ...], Any]] = []
         try:
-            for region in regions:
+            for local in regions:
                 tile = backend.asarray(prefetch.next())
-                writers[0].write([r.start for r in region], backend.to_host(tile))
+                region = tuple(
+                    slice(o + r.start, o + r.stop) for o, r in zip(origin, local, strict=True)
+                )
+                if write_first:
+                    writers[0].write([r.start for r in region], backend.to_host(tile))
                 waiting.append((region, tile))
                 if ready.done() or sum(_owned_bytes(t) for _, t in waiting) > WAIT_BYTES:
                     for held_region, held_tile in waiting:

@@ -7,6 +7,7 @@ import contextlib
 import math
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -227,6 +228,12 @@ def _stream(
         math.prod(-(-n // u) for n, u in zip(lv.shape, lv.shards or lv.chunks, strict=True))
         for lv in levels
     ]
+    client = _active_client()
+    if client is not None and len(sources) == 1:
+        from .. import regions
+
+        regions.run(client, sources[0], levels, arrays, method or "nearest", backend, resume)
+        return
     tracker = Tracker(progress, units, [math.prod(lv.shape) * dtype.itemsize for lv in levels])
     with (
         ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode") as pool,
@@ -246,6 +253,22 @@ def _stream(
                     backend,
                     "nearest",
                 )
+
+
+def _active_client() -> Any:
+    """The dask.distributed client in use, if any: then the write runs as region tasks."""
+    distributed = sys.modules.get("distributed")  # no client without it imported
+    if distributed is None:
+        return None
+    try:
+        distributed.get_worker()
+        return None  # inside a task already: write here, not as more tasks
+    except ValueError:
+        pass
+    try:
+        return distributed.Client.current()  # `with client.as_current()`, else the default
+    except ValueError:
+        return None
 
 
 def _local_path(group: zarr.Group) -> Path:

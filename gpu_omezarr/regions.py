@@ -1,0 +1,138 @@
+"""A pyramid write split into region tasks, for a dask cluster (threads or processes).
+
+Stage 1: level 0 is cut into regions aligned to the write units of levels 0..k (for the
+deepest k that keeps a region within ``REGION_BYTES``). Each region task streams its piece
+and writes levels 0..k: every unit of those levels lies in exactly one region, so no two
+tasks ever write the same chunk or shard. Stage 2: levels k+1.. are computed from level k,
+read back from the store, in one task (they hold at most 1/4**k of the data). The caller
+writes the OME metadata after both stages.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import zarr
+
+from .backends import get_backend
+from .plan import Level
+from .stream import tiles, write_levels
+from .writer import ChunkWriter
+
+REGION_BYTES = 256 * 2**20
+
+
+def plan_regions(
+    levels: Sequence[Level], units: Sequence[Sequence[int]], itemsize: int
+) -> tuple[int, list[int]]:
+    """``(k, extent)``: regions of ``extent`` (level 0) hold whole units of levels 0..k."""
+    shape = levels[0].shape
+    for k in reversed(range(len(levels))):
+        extent = [
+            min(n, math.lcm(*(units[j][a] * levels[j].cumulative[a] for j in range(k + 1))))
+            for a, n in enumerate(shape)
+        ]
+        if k == 0 or math.prod(extent) * itemsize <= REGION_BYTES:
+            return k, extent
+    raise AssertionError("unreachable")
+
+
+def _writers(arrays: Sequence[zarr.Array], resume: bool) -> tuple[ThreadPoolExecutor, list]:
+    workers = max(1, os.cpu_count() or 1)
+    limit = threading.BoundedSemaphore(2 * workers + 2)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode")
+    return pool, [ChunkWriter(a, pool, limit, resume=resume) for a in arrays]
+
+
+def write_region(
+    source: Any,
+    read: tuple[slice, ...],
+    origin: Sequence[int],
+    levels: Sequence[Level],
+    arrays: Sequence[zarr.Array],
+    method: str,
+    backend: Any,
+    resume: bool = False,
+) -> None:
+    """Stage 1, one task: levels 0..k of the region of level 0 at ``origin``, which is
+    ``source[read]``."""
+    piece = source[read]
+    if hasattr(piece, "dask"):  # a dask input: computed here, by this task alone
+        piece = piece.compute(scheduler="sync")
+    pool, writers = _writers(arrays, resume)
+    with pool:
+        write_levels(
+            np.asarray(piece),
+            levels,
+            writers,
+            get_backend(backend),
+            method,
+            origin=origin,
+        )
+
+
+def write_coarse(
+    levels: Sequence[Level],
+    arrays: Sequence[zarr.Array],
+    k: int,
+    method: str,
+    backend: Any,
+    resume: bool = False,
+) -> None:
+    """Stage 2, one task: levels k+1.. from level k as stored."""
+    base = levels[k].cumulative
+    rebased = [
+        replace(lv, cumulative=tuple(c // b for c, b in zip(lv.cumulative, base, strict=True)))
+        for lv in levels[k:]
+    ]
+    pool, writers = _writers(arrays[k:], resume)
+    with pool:
+        write_levels(arrays[k], rebased, writers, get_backend(backend), method, write_first=False)
+
+
+def run(
+    client: Any,
+    source: Any,
+    levels: Sequence[Level],
+    arrays: Sequence[zarr.Array],
+    method: str,
+    backend: Any,
+    resume: bool = False,
+) -> None:
+    """Both stages on ``client`` (a ``distributed.Client``); returns when all is stored."""
+    units = [a.shards or a.chunks for a in arrays]
+    k, extent = plan_regions(levels, units, np.dtype(source.dtype).itemsize)
+    in_memory = isinstance(source, np.ndarray)
+    futures = []
+    for region in tiles(levels[0].shape, extent):
+        # An in-memory array travels as its region only; other sources are read by the task.
+        piece, read = (source[region], _whole(region)) if in_memory else (source, region)
+        origin = [r.start for r in region]
+        futures.append(
+            client.submit(
+                write_region,
+                piece,
+                read,
+                origin,
+                levels[: k + 1],
+                arrays[: k + 1],
+                method,
+                backend,
+                resume,
+                pure=False,
+            )
+        )
+    client.gather(futures)
+    if k + 1 < len(levels):
+        client.submit(write_coarse, levels, arrays, k, method, backend, resume, pure=False).result()
+
+
+def _whole(region: tuple[slice, ...]) -> tuple[slice, ...]:
+    return tuple(slice(0, r.stop - r.start) for r in region)

@@ -1,0 +1,63 @@
+"""Writes on a dask.distributed cluster of processes: region tasks, byte-identical results."""
+
+import numpy as np
+import pytest
+import zarr
+
+import gpu_omezarr as g
+import gpu_omezarr.regions
+
+distributed = pytest.importorskip("distributed")
+da = pytest.importorskip("dask.array")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as c,
+    ):
+        yield c
+
+
+def files(root):
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+CASES = [
+    ("yx", (300, 250), {"chunks": (32, 32), "shards": (64, 64)}, "mean", "0.5"),
+    ("zyx", (20, 90, 70), {"chunks": (4, 16, 16), "shards": None}, "mean", "0.4"),
+    ("czyx", (2, 9, 64, 64), {"chunks": (1, 4, 16, 16), "shards": (1, 4, 32, 32)}, "mode", "0.5"),
+]
+
+
+@pytest.mark.parametrize("kind", ["numpy", "dask", "zarr"])
+@pytest.mark.parametrize(("axes", "shape", "options", "method", "version"), CASES)
+def test_cluster_writes_are_byte_identical_to_one_process(
+    tmp_path, client, monkeypatch, kind, axes, shape, options, method, version
+):
+    monkeypatch.setattr(gpu_omezarr.regions, "REGION_BYTES", 1)  # many regions, a coarse stage
+    x = np.random.default_rng(5).integers(0, 50, shape).astype(np.uint16)
+    if kind == "dask":  # chunks that cut across chunks and shards
+        source = da.from_array(x, chunks=tuple(max(1, n // 3 + 1) for n in shape))
+    elif kind == "zarr":
+        source = zarr.create_array(str(tmp_path / "src.zarr"), data=x, chunks=(7,) * len(shape))
+    else:
+        source = x
+    kwargs = dict(
+        axes=axes, method=method, version=version, storage_options=options, scale_factors=(2, 4, 8)
+    )
+    one = tmp_path / "one.zarr"
+    g.write_image(x, str(one), **kwargs)  # no client current: one process
+    on_cluster = tmp_path / "cluster.zarr"
+    with client.as_current(), distributed.get_task_stream(client) as stream:
+        g.write_image(source, str(on_cluster), **kwargs)
+    ran = [t["key"].split("-", 1)[0] for t in stream.data]
+    assert ran.count("write_region") > 1 and ran.count("write_coarse") == 1  # both stages ran
+    assert files(on_cluster) == files(one)
