@@ -85,8 +85,9 @@ def write_coarse(
     method: str,
     backend: Any,
     resume: bool = False,
+    *after: Any,
 ) -> None:
-    """Stage 2, one task: levels k+1.. from level k as stored."""
+    """Stage 2, one task: levels k+1.. from level k as stored (after the tasks ``after``)."""
     base = levels[k].cumulative
     rebased = [
         replace(lv, cumulative=tuple(c // b for c, b in zip(lv.cumulative, base, strict=True)))
@@ -95,6 +96,39 @@ def write_coarse(
     pool, writers = _writers(arrays[k:], resume)
     with pool:
         write_levels(arrays[k], rebased, writers, get_backend(backend), method, write_first=False)
+
+
+def tasks(
+    source: Any,
+    levels: Sequence[Level],
+    arrays: Any,
+    method: str,
+    backend: Any,
+    resume: bool = False,
+) -> list[Any]:
+    """Both stages as ``dask.delayed`` tasks; the last one finishes after all the others.
+    ``arrays`` may itself be delayed (made by an earlier task of the graph)."""
+    import dask
+
+    units = [lv.shards or lv.chunks for lv in levels]
+    k, extent = plan_regions(levels, units, np.dtype(source.dtype).itemsize)
+    in_memory = isinstance(source, np.ndarray)
+    stage1 = []
+    for region in tiles(levels[0].shape, extent):
+        # An in-memory array travels as its region only; other sources are read by the task.
+        piece, read = (source[region], _whole(region)) if in_memory else (source, region)
+        origin = [r.start for r in region]
+        stage1.append(
+            dask.delayed(write_region, pure=False)(
+                piece, read, origin, levels[: k + 1], arrays[: k + 1], method, backend, resume
+            )
+        )
+    if k + 1 == len(levels):
+        return stage1
+    coarse = dask.delayed(write_coarse, pure=False)(
+        levels, arrays, k, method, backend, resume, *stage1
+    )
+    return [coarse]
 
 
 def run(
@@ -107,31 +141,7 @@ def run(
     resume: bool = False,
 ) -> None:
     """Both stages on ``client`` (a ``distributed.Client``); returns when all is stored."""
-    units = [a.shards or a.chunks for a in arrays]
-    k, extent = plan_regions(levels, units, np.dtype(source.dtype).itemsize)
-    in_memory = isinstance(source, np.ndarray)
-    futures = []
-    for region in tiles(levels[0].shape, extent):
-        # An in-memory array travels as its region only; other sources are read by the task.
-        piece, read = (source[region], _whole(region)) if in_memory else (source, region)
-        origin = [r.start for r in region]
-        futures.append(
-            client.submit(
-                write_region,
-                piece,
-                read,
-                origin,
-                levels[: k + 1],
-                arrays[: k + 1],
-                method,
-                backend,
-                resume,
-                pure=False,
-            )
-        )
-    client.gather(futures)
-    if k + 1 < len(levels):
-        client.submit(write_coarse, levels, arrays, k, method, backend, resume, pure=False).result()
+    client.compute(tasks(source, levels, arrays, method, backend, resume), sync=True)
 
 
 def _whole(region: tuple[slice, ...]) -> tuple[slice, ...]:

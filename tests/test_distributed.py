@@ -58,6 +58,23 @@ def test_cluster_writes_are_byte_identical_to_one_process(
     on_cluster = tmp_path / "cluster.zarr"
     with client.as_current(), distributed.get_task_stream(client) as stream:
         g.write_image(source, str(on_cluster), **kwargs)
-    ran = [t["key"].split("-", 1)[0] for t in stream.data]
+    keys = [t["key"][0] if isinstance(t["key"], tuple) else t["key"] for t in stream.data]
+    ran = [str(k).split("-", 1)[0] for k in keys]
     assert ran.count("write_region") > 1 and ran.count("write_coarse") == 1  # both stages ran
     assert files(on_cluster) == files(one)
+
+
+@pytest.mark.parametrize("scheduler", ["threads", "processes"])
+def test_compute_false_is_a_graph_of_region_tasks(tmp_path, monkeypatch, scheduler):
+    monkeypatch.setattr(gpu_omezarr.regions, "REGION_BYTES", 1)
+    x = np.random.default_rng(6).integers(0, 900, (12, 70, 90)).astype(np.uint16)
+    kwargs = dict(axes="zyx", storage_options={"chunks": (4, 16, 16), "shards": (4, 32, 32)})
+    one = tmp_path / "one.zarr"
+    g.write_image(x, str(one), **kwargs)
+    lazy = tmp_path / "lazy.zarr"
+    [graph] = g.write_image(x, str(lazy), compute=False, **kwargs)
+    assert not lazy.exists()  # nothing written before it is computed
+    regions = [k for k in dict(graph.dask) if str(k).startswith("write_region")]
+    assert len(regions) > 1
+    graph.compute(scheduler=scheduler)
+    assert files(lazy) == files(one)

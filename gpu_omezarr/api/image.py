@@ -181,9 +181,32 @@ def _write(
 ) -> zarr.Group:
     """Arrays first, OME metadata last. ``sources`` is level 0 alone (streamed pyramid) or
     every level (given by the caller)."""
+    target, staging, arrays = _prepare(
+        group, existing, fmt, sources[0].dtype, levels, axes, storage_options, overwrite, resume
+    )
+    try:
+        _stream(sources, levels, arrays, method, backend, progress, resume)
+    except BaseException:
+        _abandon(staging)
+        raise
+    return _finish(target, staging, fmt, levels, blocks)
+
+
+def _prepare(
+    group: GroupLike,
+    existing: zarr.Group | None,
+    fmt: meta.Format,
+    dtype: Any,
+    levels: Sequence[Level],
+    axes: list[dict],
+    storage_options: Any,
+    overwrite: bool,
+    resume: bool,
+) -> tuple[zarr.Group, zarr.Group | None, list[zarr.Array]]:
+    """The target group, where the arrays go first (a staging group when replacing an
+    image on a local filesystem) and the arrays, created (or reopened to resume)."""
     target = open_group(group, fmt, existing)
-    dtype = np.dtype(sources[0].dtype)
-    specs = _array_specs(levels, dtype, fmt, meta.axis_names(axes), storage_options)
+    specs = _array_specs(levels, np.dtype(dtype), fmt, meta.axis_names(axes), storage_options)
     if resume:
         _check_resumable(target, specs)
     replacing = (overwrite or resume) and "multiscales" in read_blocks(target)
@@ -197,31 +220,70 @@ def _write(
         else home.create_array(overwrite=True, **spec)
         for spec in specs
     ]
-    try:
-        _stream(sources, levels, arrays, dtype, method, backend, progress, resume)
-    except BaseException:
-        if staging is not None:
-            shutil.rmtree(_local_path(staging), ignore_errors=True)
-        raise
+    return target, staging, arrays
+
+
+def _abandon(staging: zarr.Group | None) -> None:
     if staging is not None:
-        _swap_in(target, staging, fmt, [spec["name"] for spec in specs])
+        shutil.rmtree(_local_path(staging), ignore_errors=True)
+
+
+def _finish(
+    target: zarr.Group,
+    staging: zarr.Group | None,
+    fmt: meta.Format,
+    levels: Sequence[Level],
+    blocks: dict[str, Any],
+    *after: Any,
+) -> zarr.Group:
+    """Swap a staged image in, then write the OME metadata: the last step of every write."""
+    if staging is not None:
+        _swap_in(target, staging, fmt, [lv.path for lv in levels])
     for multiscale in blocks.get("multiscales", []):
         multiscale.setdefault("name", target.name)  # as ome-zarr-py: the group's name
     write_blocks(target, fmt, blocks)
     return target
 
 
+def _graph(
+    group: GroupLike,
+    existing: zarr.Group | None,
+    fmt: meta.Format,
+    source: Any,
+    levels: Sequence[Level],
+    axes: list[dict],
+    method: str,
+    backend: Backend,
+    storage_options: Any,
+    blocks: dict[str, Any],
+    overwrite: bool,
+    resume: bool,
+) -> Any:
+    """The write as a dask graph of region tasks (``compute=False``): arrays created first,
+    then every region, then the coarse levels, then the metadata."""
+    import dask
+
+    from .. import regions
+
+    prepared = dask.delayed(_prepare, pure=False, nout=3)(
+        group, existing, fmt, source.dtype, levels, axes, storage_options, overwrite, resume
+    )
+    target, staging, arrays = prepared
+    tasks = regions.tasks(source, levels, arrays, method, backend, resume)
+    return dask.delayed(_finish, pure=False)(target, staging, fmt, levels, blocks, *tasks)
+
+
 def _stream(
     sources: Sequence[Any],
     levels: Sequence[Level],
     arrays: Sequence[zarr.Array],
-    dtype: np.dtype,
     method: str | None,
     backend: Backend,
     progress: ProgressCallback | None,
     resume: bool,
 ) -> None:
     """Every level's data into ``arrays``: streamed from level 0, or each level given."""
+    dtype = np.dtype(sources[0].dtype)
     workers = max(1, os.cpu_count() or 1)
     limit = threading.BoundedSemaphore(2 * workers + 2)
     units = [
@@ -376,7 +438,9 @@ def write_image(
     storage_options : dict or list of dict (one per level)
         ``chunks``, ``shards`` (v3), ``compressors``; other keys go to ``zarr.create_array``.
     compute : bool
-        False: return ``[dask.delayed]`` that performs the whole write when computed.
+        False: return ``[dask.delayed]``, the write as a graph of region tasks (arrays, then
+        regions of level 0 with the levels they hold whole, then coarser levels, then the
+        metadata) for any dask scheduler. Nothing is written until it is computed.
     backend : "auto", "numpy", "cupy" or a Backend
     progress : callable(Progress), True for a text bar, or None
     write_translation : bool
@@ -431,6 +495,22 @@ def write_image(
             resume,
         )
 
+    if not compute:  # the graph of region tasks: any dask scheduler runs them in parallel
+        graph = _graph(
+            group,
+            existing,
+            fmt,
+            image,
+            levels,
+            axes_list,
+            method,
+            backend_obj,
+            storage_options,
+            blocks,
+            overwrite,
+            resume,
+        )
+        return [graph]
     return _run(job, compute)
 
 
