@@ -10,18 +10,19 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import zarr
+from zarr.abc.store import Store
 
 from .metadata import Format, format_from_version, merge_attributes, read_ome, resolve_format
 from .metadata._errors import invalid, wrong_type
 
-GroupLike = zarr.Group | str
+GroupLike = zarr.Group | str | Store
 
 
 def _existing(group: GroupLike) -> zarr.Group | None:
     if isinstance(group, zarr.Group):
         return group
-    if not isinstance(group, str):
-        wrong_type("group", group, "a zarr.Group, a path or a URL string")
+    if not isinstance(group, str | Store):
+        wrong_type("group", group, "a zarr.Group, a zarr Store, a path or a URL string")
     try:
         return zarr.open_group(group, mode="r")
     except (FileNotFoundError, zarr.errors.GroupNotFoundError, zarr.errors.NodeTypeValidationError):

@@ -58,3 +58,14 @@ def test_image_labels_and_plate_round_trip_through_s3(s3, version):
     g.write_plate(wells, plate, axes="cyx", scale_factors=(2,))
     report = validate(zarr.open_group(s3(plate_url, read_only=True), mode="r"))
     assert report.ok, report.problems
+
+
+def test_a_store_object_is_a_group(s3):
+    x = np.arange(32 * 48, dtype=np.uint16).reshape(32, 48)
+    store = s3("s3://screens/store.zarr")
+    g.write_image(x, store, scale_factors=(2,))
+    g.write_labels((x % 3).astype(np.uint8), store, "thirds")
+    again = zarr.open_group(s3("s3://screens/store.zarr", read_only=True), mode="r")
+    np.testing.assert_array_equal(again["s0"][...], x)
+    assert read_blocks(again["labels"])["labels"] == ["thirds"]
+    assert validate(again).ok

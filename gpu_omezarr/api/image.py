@@ -786,6 +786,11 @@ def _list_label(labels_group: zarr.Group, fmt: meta.Format, name: str) -> None:
 def _child(group: GroupLike, name: str) -> GroupLike:
     if isinstance(group, str):
         return group.rstrip("/") + "/" + name
+    if not isinstance(group, zarr.Group):  # a Store: its root group, if it has one yet
+        existing, _ = resolve_group_format(group)
+        if existing is None:
+            return _MissingChild(zarr.open_group(zarr.storage.MemoryStore()), name)
+        group = existing
     try:
         child = group[name]
     except KeyError:
