@@ -4,7 +4,8 @@ Stage 1: level 0 is cut into regions aligned to the write units of levels 0..k (
 deepest k that keeps a region within ``REGION_BYTES``). Each region task streams its piece
 and writes levels 0..k: every unit of those levels lies in exactly one region, so no two
 tasks ever write the same chunk or shard. Stage 2: levels k+1.. are computed from level k,
-read back from the store, in one task (they hold at most 1/4**k of the data). The caller
+read back from the store, in one task (they hold a small fraction of the data: 1/4 per
+halving in y/x). The caller
 writes the OME metadata after both stages.
 """
 
