@@ -5,8 +5,7 @@ deepest k that keeps a region within ``REGION_BYTES``). Each region task streams
 and writes levels 0..k: every unit of those levels lies in exactly one region, so no two
 tasks ever write the same chunk or shard. Stage 2: levels k+1.. are computed from level k,
 read back from the store, in one task (they hold a small fraction of the data: 1/4 per
-halving in y/x). The caller
-writes the OME metadata after both stages.
+halving in y/x). The caller writes the OME metadata after both stages.
 """
 
 from __future__ import annotations
