@@ -18,9 +18,16 @@ from .metadata._errors import invalid, wrong_type
 GroupLike = zarr.Group | str | Store
 
 
+class MissingGroup(str):
+    """The name of a group that does not exist yet, below a zarr.Group or Store: for the
+    existence checks and their messages, never opened as a path."""
+
+
 def _existing(group: GroupLike) -> zarr.Group | None:
     if isinstance(group, zarr.Group):
         return group
+    if isinstance(group, MissingGroup):
+        return None
     if not isinstance(group, str | Store):
         wrong_type("group", group, "a zarr.Group, a zarr Store, a path or a URL string")
     try:

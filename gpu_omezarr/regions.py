@@ -11,10 +11,7 @@ halving in y/x). The caller writes the OME metadata after both stages.
 from __future__ import annotations
 
 import math
-import os
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -24,7 +21,7 @@ import zarr
 from .backends import get_backend
 from .plan import Level
 from .stream import tiles, write_levels
-from .writer import ChunkWriter
+from .writer import chunk_writers
 
 REGION_BYTES = 256 * 2**20
 
@@ -44,11 +41,21 @@ def plan_regions(
     raise AssertionError("unreachable")
 
 
-def _writers(arrays: Sequence[zarr.Array], resume: bool) -> tuple[ThreadPoolExecutor, list]:
-    workers = max(1, os.cpu_count() or 1)
-    limit = threading.BoundedSemaphore(2 * workers + 2)
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode")
-    return pool, [ChunkWriter(a, pool, limit, resume=resume) for a in arrays]
+class _Window:
+    """``source[region]``, read tile by tile when the stream asks (not all at once)."""
+
+    def __init__(self, source: Any, region: tuple[slice, ...]) -> None:
+        self.source, self.region = source, region
+        self.shape = tuple(r.stop - r.start for r in region)
+        self.dtype = source.dtype
+
+    def __getitem__(self, sub: tuple[slice, ...]) -> Any:
+        return self.source[
+            tuple(
+                slice(r.start + s.start, r.start + s.stop)
+                for r, s in zip(self.region, sub, strict=True)
+            )
+        ]
 
 
 def write_region(
@@ -63,19 +70,14 @@ def write_region(
 ) -> None:
     """Stage 1, one task: levels 0..k of the region of level 0 at ``origin``, which is
     ``source[read]``."""
-    piece = source[read]
-    if hasattr(piece, "dask"):  # a dask input: computed here, by this task alone
-        piece = piece.compute(scheduler="sync")
-    pool, writers = _writers(arrays, resume)
-    with pool:
-        write_levels(
-            np.asarray(piece),
-            levels,
-            writers,
-            get_backend(backend),
-            method,
-            origin=origin,
-        )
+    if hasattr(source, "dask"):  # a dask input: computed here, by this task alone
+        piece = np.asarray(source[read].compute(scheduler="sync"))
+    elif isinstance(source, np.ndarray):
+        piece = source[read]
+    else:  # a file-backed array: read tile by tile, ahead of the kernels
+        piece = _Window(source, read)
+    with chunk_writers(arrays, resume=resume) as writers:
+        write_levels(piece, levels, writers, get_backend(backend), method, origin=origin)
 
 
 def write_coarse(
@@ -93,8 +95,7 @@ def write_coarse(
         replace(lv, cumulative=tuple(c // b for c, b in zip(lv.cumulative, base, strict=True)))
         for lv in levels[k:]
     ]
-    pool, writers = _writers(arrays[k:], resume)
-    with pool:
+    with chunk_writers(arrays[k:], resume=resume) as writers:
         write_levels(arrays[k], rebased, writers, get_backend(backend), method, write_first=False)
 
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,8 +28,6 @@ from .writer import ChunkWriter
 
 TILE_BYTES = 16 * 2**20  # amortises per-read costs; three tiles stay small beside numba (~120 MB)
 VIEW_TILE_BYTES = 256 * 2**20  # tiles that are views of an in-memory source
-LOADING_SWITCH_INTERVAL = 0.0005  # seconds; see write_levels
-WAIT_BYTES = 0  # memory that tiles waiting for kernels may hold: only views wait (see below)
 
 
 def tile_shape(
@@ -75,7 +72,6 @@ def write_levels(
     writers: Sequence[ChunkWriter],
     backend: Backend,
     method: str,
-    read: Callable[[Any, tuple[slice, ...]], Any] | None = None,
     origin: Sequence[int] | None = None,
     write_first: bool = True,
 ) -> None:
@@ -87,47 +83,40 @@ def write_levels(
     """
     shape = tuple(int(n) for n in source.shape)
     origin = tuple(origin) if origin is not None else (0,) * len(shape)
+    itemsize = np.dtype(source.dtype).itemsize
     # Tiles of an array already in memory are views: large ones cost no memory and, being
     # contiguous, spare the kernels a copy or strided reads.
-    in_memory = isinstance(source, np.ndarray) and read is None
-    budget = VIEW_TILE_BYTES if in_memory else TILE_BYTES
-    units = [w.unit for w in writers]
-    extent = tile_shape(levels, units, np.dtype(source.dtype).itemsize, budget, shape)
+    budget = VIEW_TILE_BYTES if isinstance(source, np.ndarray) else TILE_BYTES
+    extent = tile_shape(levels, [w.unit for w in writers], itemsize, budget, shape)
     regions = list(tiles(shape, extent))
-    nbytes = math.prod(shape) * np.dtype(source.dtype).itemsize
     with (
-        _Prefetch(source, read or _read, regions) as prefetch,
+        _Prefetch(source, regions) as prefetch,
         ThreadPoolExecutor(1, thread_name_prefix="gpu-omezarr-prepare") as preparing,
     ):
         # Kernels load (numba) or compile (CUDA) on their own thread. Until they are ready,
-        # level 0 keeps the encoders busy and tiles wait for their coarser levels, as long
-        # as waiting costs no memory (views of an array already in memory); tiles read into
-        # memory of their own are downsampled at once, by the kernels at hand.
-        # Loading numba holds the GIL for long stretches; meanwhile hand it over every
-        # 0.5 ms instead of 5 ms, or the encoders (which need it between system calls)
-        # starve. The interpreter's setting is restored as soon as the kernels are ready.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, LOADING_SWITCH_INTERVAL))
-        ready = preparing.submit(backend.prepare, source.dtype, method, nbytes)
-        ready.add_done_callback(lambda _: sys.setswitchinterval(interval))
+        # level 0 keeps the encoders busy and tiles that are views of the caller's array
+        # (costing no memory) wait for their coarser levels; a tile read into memory of its
+        # own flushes the queue at once, with the kernels at hand (the same bytes).
+        ready = (
+            preparing.submit(backend.prepare, source.dtype, method, math.prod(shape) * itemsize)
+            if len(levels) > 1
+            else None
+        )
         waiting: list[tuple[tuple[slice, ...], Any]] = []
-        try:
-            for local in regions:
-                tile = backend.asarray(prefetch.next())
-                region = tuple(
-                    slice(o + r.start, o + r.stop) for o, r in zip(origin, local, strict=True)
-                )
-                if write_first:
-                    writers[0].write([r.start for r in region], backend.to_host(tile))
-                waiting.append((region, tile))
-                if ready.done() or sum(_owned_bytes(t) for _, t in waiting) > WAIT_BYTES:
-                    for held_region, held_tile in waiting:
-                        _coarser_levels(held_region, held_tile, levels, writers, backend, method)
-                    waiting.clear()
-            for held_region, held_tile in waiting:
-                _coarser_levels(held_region, held_tile, levels, writers, backend, method)
-        finally:
-            sys.setswitchinterval(interval)
+        for local in regions:
+            tile = backend.asarray(prefetch.next())
+            region = tuple(
+                slice(o + r.start, o + r.stop) for o, r in zip(origin, local, strict=True)
+            )
+            if write_first:
+                writers[0].write([r.start for r in region], backend.to_host(tile))
+            waiting.append((region, tile))
+            if ready is None or ready.done() or not _is_view(tile):
+                for held_region, held_tile in waiting:
+                    _coarser_levels(held_region, held_tile, levels, writers, backend, method)
+                waiting.clear()
+        for held_region, held_tile in waiting:
+            _coarser_levels(held_region, held_tile, levels, writers, backend, method)
     for w in writers:
         w.wait()
 
@@ -147,9 +136,9 @@ def _coarser_levels(
         writer.write(start, backend.to_host(tile))
 
 
-def _owned_bytes(tile: Any) -> int:
-    """Memory held by keeping ``tile``: none for a view into the caller's array."""
-    return tile.nbytes if getattr(tile, "base", None) is None else 0
+def _is_view(tile: Any) -> bool:
+    """Whether keeping ``tile`` costs no memory: a view into the caller's array."""
+    return getattr(tile, "base", None) is not None
 
 
 def _read(source: Any, region: tuple[slice, ...]) -> Any:
@@ -160,16 +149,15 @@ def _read(source: Any, region: tuple[slice, ...]) -> Any:
 class _Prefetch:
     """Reads the next tile on a background thread while the current one is computed."""
 
-    def __init__(self, source: Any, read: Callable, regions: Sequence[tuple[slice, ...]]) -> None:
+    def __init__(self, source: Any, regions: Sequence[tuple[slice, ...]]) -> None:
         self.source = source
-        self.read = read
         self.regions = iter(regions)
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="gpu-omezarr-read")
         self.future = self._submit()
 
     def _submit(self) -> Any:
         region = next(self.regions, None)
-        return None if region is None else self.pool.submit(self.read, self.source, region)
+        return None if region is None else self.pool.submit(_read, self.source, region)
 
     def next(self) -> Any:
         assert self.future is not None

@@ -8,10 +8,11 @@ module does not know how to encode go through zarr itself (correct, slower).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,23 @@ def _is_little_bytes(codec: Any) -> bool:
     return type(codec).__name__ == "BytesCodec" and (endian is None or endian.value == "little")
 
 
+@contextlib.contextmanager
+def chunk_writers(
+    arrays: Sequence[zarr.Array],
+    on_unit: Callable[[int], Callable[[int], None] | None] | None = None,
+    resume: bool = False,
+) -> Iterator[list[ChunkWriter]]:
+    """A writer per array (``on_unit(i)``: array i's progress callback), sharing one encoder
+    thread per core and one bound on units in flight; the pool is shut down on exit."""
+    workers = max(1, os.cpu_count() or 1)
+    limit = threading.BoundedSemaphore(2 * workers + 2)
+    with ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode") as pool:
+        yield [
+            ChunkWriter(a, pool, limit, on_unit(i) if on_unit else None, resume)
+            for i, a in enumerate(arrays)
+        ]
+
+
 class ChunkWriter:
     """Writes regions of one array as whole write units (shards, or chunks when unsharded).
 
@@ -230,35 +248,28 @@ class ChunkWriter:
         self.futures = pending
 
     def _store_unit(self, coords: tuple[int, ...], block: np.ndarray) -> None:
-        if self.resume and self._already_stored(coords, block):
-            if self.on_unit is not None:
-                self.on_unit(block.nbytes)
-            return
-        if not self.encoder.fast:
-            region = tuple(
-                slice(c * u, c * u + n)
-                for c, u, n in zip(coords, self.unit, block.shape, strict=True)
-            )
+        key = self.array.metadata.encode_chunk_key(coords)
+        region = tuple(
+            slice(c * u, c * u + n) for c, u, n in zip(coords, self.unit, block.shape, strict=True)
+        )
+        if self.resume and self._already_stored(key, region, block):
+            pass
+        elif not self.encoder.fast:
             self.array[region] = block
+        elif self.encoder.shard_shape:
+            self._put(key, self.encoder.shard(block))
         else:
-            data = (
-                self.encoder.shard(block) if self.encoder.shard_shape else self.encoder.chunk(block)
-            )
-            self._put(self.array.metadata.encode_chunk_key(coords), data)
+            self._put(key, self.encoder.chunk(block))
         if self.on_unit is not None:
             self.on_unit(block.nbytes)
 
-    def _already_stored(self, coords: tuple[int, ...], block: np.ndarray) -> bool:
+    def _already_stored(self, key: str, region: tuple[slice, ...], block: np.ndarray) -> bool:
         """Whether this unit is stored and reads back equal to ``block`` (resume)."""
-        key = self.array.metadata.encode_chunk_key(coords)
         if self._local_root is not None:
             if not (self._local_root / key).exists():
                 return False
         elif not sync(self.array.store.exists(self._prefix + key)):
             return False
-        region = tuple(
-            slice(c * u, c * u + n) for c, u, n in zip(coords, self.unit, block.shape, strict=True)
-        )
         try:
             return bool(np.array_equal(self.array[region], block))
         except Exception:  # unreadable: a unit cut short by a crash; write it again

@@ -8,9 +8,7 @@ import math
 import os
 import shutil
 import sys
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from .. import metadata as meta
 from ..backends import Backend, check_method, get_backend
 from ..groups import (
     GroupLike,
+    MissingGroup,
     open_group,
     read_blocks,
     resolve_group_format,
@@ -33,7 +32,7 @@ from ..metadata._errors import invalid, wrong_type
 from ..plan import DEFAULT_SCALE_FACTORS, Level, plan_levels
 from ..progress import Bar, ProgressCallback, Tracker
 from ..stream import write_levels
-from ..writer import ChunkWriter
+from ..writer import chunk_writers
 
 DEFAULT_ZSTD_LEVEL = 1  # bench/results: level 1 encodes ~1.6x faster than 3 for ~3% more bytes
 PASS_THROUGH = ("chunks", "shards", "compressors", "compressor")
@@ -283,27 +282,19 @@ def _stream(
     resume: bool,
 ) -> None:
     """Every level's data into ``arrays``: streamed from level 0, or each level given."""
-    dtype = np.dtype(sources[0].dtype)
-    workers = max(1, os.cpu_count() or 1)
-    limit = threading.BoundedSemaphore(2 * workers + 2)
-    units = [
-        math.prod(-(-n // u) for n, u in zip(lv.shape, lv.shards or lv.chunks, strict=True))
-        for lv in levels
-    ]
     client = _active_client()
     if client is not None and len(sources) == 1:
         from .. import regions
 
         regions.run(client, sources[0], levels, arrays, method or "nearest", backend, resume)
         return
-    tracker = Tracker(progress, units, [math.prod(lv.shape) * dtype.itemsize for lv in levels])
-    with (
-        ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode") as pool,
-        contextlib.closing(tracker),
-    ):
-        writers = [
-            ChunkWriter(a, pool, limit, tracker.for_level(i), resume) for i, a in enumerate(arrays)
-        ]
+    itemsize = np.dtype(sources[0].dtype).itemsize
+    units = [
+        math.prod(-(-n // u) for n, u in zip(lv.shape, lv.shards or lv.chunks, strict=True))
+        for lv in levels
+    ]
+    tracker = Tracker(progress, units, [math.prod(lv.shape) * itemsize for lv in levels])
+    with contextlib.closing(tracker), chunk_writers(arrays, tracker.for_level, resume) as writers:
         if len(sources) == 1:
             write_levels(sources[0], levels, writers, backend, method or "nearest")
         else:
@@ -784,22 +775,17 @@ def _list_label(labels_group: zarr.Group, fmt: meta.Format, name: str) -> None:
 
 
 def _child(group: GroupLike, name: str) -> GroupLike:
+    """``group``'s child ``name``: a path, an existing group, or a ``MissingGroup``."""
+    if isinstance(group, MissingGroup):
+        return MissingGroup(f"{group}/{name}")
     if isinstance(group, str):
         return group.rstrip("/") + "/" + name
     if not isinstance(group, zarr.Group):  # a Store: its root group, if it has one yet
         existing, _ = resolve_group_format(group)
         if existing is None:
-            return _MissingChild(zarr.open_group(zarr.storage.MemoryStore()), name)
+            return MissingGroup(f"/{name}")
         group = existing
     try:
-        child = group[name]
+        return group[name]
     except KeyError:
-        return _MissingChild(group, name)
-    return child
-
-
-class _MissingChild(str):
-    """A not-yet-existing child group of a zarr.Group, by path (for the existence checks)."""
-
-    def __new__(cls, parent: zarr.Group, name: str) -> _MissingChild:
-        return super().__new__(cls, f"{parent.name.rstrip('/')}/{name}")
+        return MissingGroup(f"{group.name.rstrip('/')}/{name}")
