@@ -26,7 +26,7 @@ from .backends import Backend, is_device_array
 from .plan import Level
 from .writer import ChunkWriter
 
-TILE_BYTES = 16 * 2**20  # amortises per-read costs; three tiles stay small beside numba (~120 MB)
+TILE_BYTES = 16 * 2**20  # amortises per-read costs; three tiles stay small (48 MiB)
 VIEW_TILE_BYTES = 256 * 2**20  # tiles that are views of an in-memory source
 
 
@@ -89,20 +89,7 @@ def write_levels(
     budget = VIEW_TILE_BYTES if isinstance(source, np.ndarray) else TILE_BYTES
     extent = tile_shape(levels, [w.unit for w in writers], itemsize, budget, shape)
     regions = list(tiles(shape, extent))
-    with (
-        _Prefetch(source, regions) as prefetch,
-        ThreadPoolExecutor(1, thread_name_prefix="gpu-omezarr-prepare") as preparing,
-    ):
-        # Kernels load (numba) or compile (CUDA) on their own thread. Until they are ready,
-        # level 0 keeps the encoders busy and tiles that are views of the caller's array
-        # (costing no memory) wait for their coarser levels; a tile read into memory of its
-        # own flushes the queue at once, with the kernels at hand (the same bytes).
-        ready = (
-            preparing.submit(backend.prepare, source.dtype, method, math.prod(shape) * itemsize)
-            if len(levels) > 1
-            else None
-        )
-        waiting: list[tuple[tuple[slice, ...], Any]] = []
+    with _Prefetch(source, regions) as prefetch:
         for local in regions:
             tile = backend.asarray(prefetch.next())
             region = tuple(
@@ -110,13 +97,7 @@ def write_levels(
             )
             if write_first:
                 writers[0].write([r.start for r in region], backend.to_host(tile))
-            waiting.append((region, tile))
-            if ready is None or ready.done() or not _is_view(tile):
-                for held_region, held_tile in waiting:
-                    _coarser_levels(held_region, held_tile, levels, writers, backend, method)
-                waiting.clear()
-        for held_region, held_tile in waiting:
-            _coarser_levels(held_region, held_tile, levels, writers, backend, method)
+            _coarser_levels(region, tile, levels, writers, backend, method)
     for w in writers:
         w.wait()
 
@@ -134,11 +115,6 @@ def _coarser_levels(
         tile = backend.downsample(tile, level.factors, method)
         start = [r.start // c for r, c in zip(region, level.cumulative, strict=True)]
         writer.write(start, backend.to_host(tile))
-
-
-def _is_view(tile: Any) -> bool:
-    """Whether keeping ``tile`` costs no memory: a view into the caller's array."""
-    return getattr(tile, "base", None) is not None
 
 
 def _read(source: Any, region: tuple[slice, ...]) -> Any:

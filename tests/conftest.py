@@ -37,5 +37,5 @@ def make_backend(name: str):
     from gpu_omezarr.backends import NumpyBackend, get_backend
 
     if name == "numpy":
-        return NumpyBackend(compiled=True)  # the numba kernels, not the fallback
+        return NumpyBackend(compiled=True)  # the compiled C kernels, not the fallback
     return NumpyBackend(compiled=False) if name == "numpy-pure" else get_backend(name)

@@ -99,6 +99,23 @@ def test_mean_is_exact_for_extreme_64_bit(backend_name):
 
 
 @pytest.mark.parametrize("backend_name", backends())
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int16"])
+@pytest.mark.parametrize("factors", [(128, 256), (128, 257), (256, 256)])
+def test_mean_of_large_blocks_of_extremes(backend_name, dtype, factors):
+    """Blocks on either side of 2**15 elements, where the compiled 8/16-bit means switch from
+    int32 to int64 sums, full of the dtype's extremes (the largest sums) and partial."""
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(sum(factors))
+    shape = (factors[0] + 5, 2 * factors[1] - 1)
+    for x in (
+        np.full(shape, info.max, dtype),
+        np.full(shape, info.min, dtype),
+        rng.choice(np.array([info.min, info.max], dtype), shape),
+    ):
+        check(backend_name, x, factors, "mean")
+
+
+@pytest.mark.parametrize("backend_name", backends())
 def test_mean_rounds_half_to_even(backend_name):
     x = np.array([0, 1, 1, 2, 2, 3, -1, -2, -2, -3], dtype=np.int16)  # means .5 everywhere
     b = make_backend(backend_name)

@@ -58,15 +58,20 @@ def looks_finished(root: Path) -> bool:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> dict[str, bytes]:
+def timed_reference(tmp_path_factory) -> tuple[dict[str, bytes], float]:
+    """The files of an uninterrupted write, and how long it took after "go"."""
     out = tmp_path_factory.mktemp("ref") / "img.zarr"
-    assert writer(out).wait() == 0
-    return stored_files(out)
+    proc = writer(out)
+    assert proc.stdout.readline().strip() == "go"
+    start = time.perf_counter()
+    assert proc.wait() == 0
+    return stored_files(out), time.perf_counter() - start
 
 
-def test_killed_writes_never_look_finished_and_resume_is_byte_identical(tmp_path, reference):
+def test_killed_writes_never_look_finished_and_resume_is_byte_identical(tmp_path, timed_reference):
+    reference, seconds = timed_reference
     rng = np.random.default_rng(0)
-    delays = sorted(rng.uniform(0.0, 0.6, 8))
+    delays = sorted(rng.uniform(0.0, seconds, 8))  # kills land while it writes
     for i, delay in enumerate(delays):
         out = tmp_path / f"kill{i}.zarr"
         proc = writer(out)

@@ -1,7 +1,7 @@
 """CUDA C sources of the CuPy backend, one thread per output element, 5-D canonical shapes.
 
-The arithmetic mirrors ``_numba_kernels`` exactly (same sums, same long division, same
-rounding), so integer results are bit-identical to the CPU backend.
+The arithmetic mirrors the CPU kernels (``_ckernels.c``) exactly (same sums, same long
+division, same rounding), so integer results are bit-identical to the CPU backend.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def _mean_blocks(x: np.ndarray, block: Sequence[int], dtype: np.dtype) -> np.nda
         return _block_sum(x, block, np.float64) / count
     if dtype.itemsize < 8:
         return _round_half_even_div(_block_sum(x, block, _accumulator(dtype, count)), count)
-    # 64-bit integers: exact with Python integers (slow floor path; numba does it natively).
+    # 64-bit integers: exact with Python integers (slow floor path; the C kernels do it natively).
     split, axes = _split(x, block)
     return _round_half_even_div(split.astype(object).sum(axis=axes), count)
 

@@ -78,17 +78,9 @@ class Backend(Protocol):
         """Several levels in one call, each from the previous (a cascade); ``factors[i]``
         is relative to the level before. Returns the coarser levels only."""
 
-    def prepare(self, dtype: Any, method: str, nbytes: int) -> None:
-        """Get ready to downsample about ``nbytes`` of ``dtype`` with ``method`` (load or
-        compile kernels worth loading for that much work). Called off the main thread."""
-
 
 class CascadeMixin:
-    """``pyramid`` from ``downsample``: each level computed from the previous as stored;
-    ``prepare`` runs one tiny ``downsample`` so the first real one finds its kernel ready."""
-
-    def prepare(self, dtype: Any, method: str, nbytes: int) -> None:
-        self.downsample(self.asarray(np.zeros((2, 2), dtype)), (2, 2), method)
+    """``pyramid`` from ``downsample``: each level computed from the previous as stored."""
 
     def pyramid(self, x: Any, factors: Sequence[Sequence[int]], method: str) -> list[Any]:
         levels = []

@@ -59,17 +59,24 @@ def read_ome(attributes: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]
     return (str(version) if version is not None else None), blocks
 
 
+def _block_order(key: str) -> int:
+    return OME_KEYS.index(key) if key in OME_KEYS else len(OME_KEYS)
+
+
 def merge_attributes(
     existing: Mapping[str, Any], fmt: Format, blocks: Mapping[str, Any]
 ) -> dict[str, Any]:
     """``existing`` attributes with ``blocks`` set, refusing to mix versions in one group.
 
-    Keys that are not OME's are kept; OME blocks given replace those of the same name.
+    Keys that are not OME's are kept; OME blocks given replace those of the same name. The
+    blocks are written in one fixed order, so the same metadata is the same bytes however it
+    was reached (a resumed write equals an uninterrupted one).
     """
     version, current = read_ome(existing)
     if version is not None and format_from_version(version) != fmt:
         invalid("version", fmt.version, f"the existing group holds OME-NGFF {version} metadata")
-    merged = {**current, **blocks}
+    given = {**current, **blocks}
+    merged = {k: given[k] for k in sorted(given, key=_block_order)}
     if not fmt.nests_under_ome:  # strip versions, to_attributes sets them again
         for entry in merged.get("multiscales", []):
             entry.pop("version", None)
