@@ -86,17 +86,20 @@ def write_levels(
     itemsize = np.dtype(source.dtype).itemsize
     # Tiles of an array already in memory are views: large ones cost no memory and, being
     # contiguous, spare the kernels a copy or strided reads.
-    budget = VIEW_TILE_BYTES if isinstance(source, np.ndarray) else TILE_BYTES
+    in_memory = isinstance(source, np.ndarray)
+    budget = VIEW_TILE_BYTES if in_memory else TILE_BYTES
     extent = tile_shape(levels, [w.unit for w in writers], itemsize, budget, shape)
     regions = list(tiles(shape, extent))
     with _Prefetch(source, regions) as prefetch:
         for local in regions:
-            tile = backend.asarray(prefetch.next())
+            read = prefetch.next()
+            tile = backend.asarray(read)
             region = tuple(
                 slice(o + r.start, o + r.stop) for o, r in zip(origin, local, strict=True)
             )
-            if write_first:
-                writers[0].write([r.start for r in region], backend.to_host(tile))
+            if write_first:  # from the host copy where there is one: no round trip
+                level0 = read if isinstance(read, np.ndarray) else backend.to_host(tile)
+                writers[0].write([r.start for r in region], level0, borrowed=in_memory)
             _coarser_levels(region, tile, levels, writers, backend, method)
     for w in writers:
         w.wait()

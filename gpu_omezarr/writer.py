@@ -9,8 +9,11 @@ module does not know how to encode go through zarr itself (correct, slower).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import itertools
 import os
+import platform
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -141,6 +144,28 @@ def _is_little_bytes(codec: Any) -> bool:
     return type(codec).__name__ == "BytesCodec" and (endian is None or endian.value == "little")
 
 
+@functools.cache
+def _keep_buffers_on_heap() -> None:
+    """Stop glibc from mapping every codec buffer afresh (once per process, glibc only).
+
+    A codec allocates a new output of about a chunk's size for every chunk (zstd: 2 MiB for
+    16x256x256 uint16, shrunk to the compressed size). glibc serves allocations that large
+    with fresh mappings, returned at free, and its dynamic threshold never catches up with
+    the shrunk sizes: every chunk paid hundreds of page faults, about 160,000 per GiB, a third
+    of the writer's system time (bench/results/pyramid.md). Serving up to 32 MiB from the
+    heap (glibc's own upper bound for its dynamic threshold) and trimming the heap only past
+    64 MiB keeps that memory in the process for reuse. It is a process-wide setting.
+    """
+    if platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
+    mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
+
+
 @contextlib.contextmanager
 def chunk_writers(
     arrays: Sequence[zarr.Array],
@@ -149,6 +174,7 @@ def chunk_writers(
 ) -> Iterator[list[ChunkWriter]]:
     """A writer per array (``on_unit(i)``: array i's progress callback), sharing one encoder
     thread per core and one bound on units in flight; the pool is shut down on exit."""
+    _keep_buffers_on_heap()
     workers = max(1, os.cpu_count() or 1)
     limit = threading.BoundedSemaphore(2 * workers + 2)
     with ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode") as pool:
@@ -190,8 +216,13 @@ class ChunkWriter:
         self._made_dirs: set[Path] = set()
         self._dir_lock = threading.Lock()
 
-    def write(self, start: Sequence[int], block: np.ndarray) -> None:
-        """Place ``block`` at ``start``; queue every unit that is now complete."""
+    def write(self, start: Sequence[int], block: np.ndarray, borrowed: bool = False) -> None:
+        """Place ``block`` at ``start``; queue every unit that is now complete.
+
+        ``borrowed``: ``block`` is a view of memory the caller keeps anyway (an in-memory
+        source), so its whole units are queued without waiting for room: they cost nothing
+        to hold, and a long queue keeps the encoders busy while the next levels are computed.
+        """
         stop = [s + n for s, n in zip(start, block.shape, strict=True)]
         if any(s < 0 for s in start) or any(
             e > n for e, n in zip(stop, self.array.shape, strict=True)
@@ -210,7 +241,7 @@ class ChunkWriter:
                 tuple(slice(a - s, b - s) for a, b, s in zip(cut_lo, cut_hi, start, strict=True))
             ]
             if cut_lo == lo and cut_hi == hi:
-                self._submit(coords, part)
+                self._submit(coords, part, bounded=not borrowed)
                 continue
             buffer, filled = self._partial.pop(coords, (None, 0))
             if buffer is None:
@@ -224,14 +255,17 @@ class ChunkWriter:
             else:
                 self._partial[coords] = (buffer, filled)
 
-    def _submit(self, coords: tuple[int, ...], block: np.ndarray) -> None:
-        self.limit.acquire()
+    def _submit(self, coords: tuple[int, ...], block: np.ndarray, bounded: bool = True) -> None:
+        if bounded:
+            self.limit.acquire()
         try:
             future = self.pool.submit(self._store_unit, coords, block)
         except BaseException:
-            self.limit.release()
+            if bounded:
+                self.limit.release()
             raise
-        future.add_done_callback(lambda _: self.limit.release())
+        if bounded:
+            future.add_done_callback(lambda _: self.limit.release())
         self.futures.append(future)
         if len(self.futures) >= 256:
             self._collect()
