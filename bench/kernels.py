@@ -48,7 +48,7 @@ def main() -> None:
         f"# Kernels, 2x2x2, input {shape}, one thread, {platform.processor() or platform.machine()}\n"
     )
     print(
-        "| method | data | copy GB/s | ours (numba) GB/s | ours/copy | pure NumPy GB/s | tinybrain GB/s | ours/tinybrain |"
+        "| method | data | copy GB/s | ours (C) GB/s | ours/copy | pure NumPy GB/s | tinybrain GB/s | ours/tinybrain |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for method, label, x in cases:

@@ -188,11 +188,15 @@ KERNEL static int CAT(mode, SUFFIX)(const void *xv, void *outv, const Geometry *
             const T *a = x + rows[0], *b = x + rows[1], *c = x + rows[2], *d = x + rows[3];
             for (; k < n4 / 2; ++k) {
                 const int64_t i = 2 * k;
+                const T first = a[i];
+                if (a[i + 1] == first && b[i] == first && b[i + 1] == first && c[i] == first &&
+                    c[i + 1] == first && d[i] == first && d[i + 1] == first) {
+                    dst[k] = first;
+                    continue;
+                }
                 const T v[8] = {a[i], a[i + 1], b[i], b[i + 1], c[i], c[i + 1], d[i], d[i + 1]};
-                int same = 1;
-                for (int e = 1; e < 8; ++e) same &= v[e] == v[0];
                 int32_t c8[8];
-                dst[k] = same ? v[0] : CAT(mode_of, SUFFIX)(v, c8, 8);
+                dst[k] = CAT(mode_of, SUFFIX)(v, c8, 8);
             }
         }
         for (; k < m4; ++k) { /* any other block */
