@@ -90,6 +90,7 @@ def child(kind: str, shape, source_path: str | None, out: str) -> None:
         import dask.array as da
         import ngff_zarr
     before = rss()
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     t0 = time.perf_counter()
     if kind == "ts":
         spec = {
@@ -152,7 +153,10 @@ def child(kind: str, shape, source_path: str | None, out: str) -> None:
         )
         ngff_zarr.to_ngff_zarr(out, multiscales, version="0.5", compressors=[ZSTD])
     seconds = time.perf_counter() - t0
-    print(json.dumps({"seconds": seconds, "peak_rss": rss(), "rss_before": before}))
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    print(
+        json.dumps({"seconds": seconds, "peak_rss": rss(), "rss_before": before, "faults": faults})
+    )
 
 
 def main() -> None:
@@ -200,11 +204,14 @@ def report(shape, args, runs) -> None:
         f"{os.cpu_count()} cores, median of {args.repeats}\n"
     )
     rss_label = "peak RSS MiB" if args.source == "zarr" else "peak RSS above the source, MiB"
-    print(f"| writer | seconds (range) | MiB/s of level 0 | x TensorStore level 0 | {rss_label} |")
-    print("|---|---|---|---|---|")
+    print(
+        f"| writer | seconds (range) | MiB/s of level 0 | x TensorStore level 0 | {rss_label} "
+        "| page faults (median) |"
+    )
+    print("|---|---|---|---|---|---|")
     for kind, results in runs.items():
         if not results:
-            print(f"| {WRITERS[kind]} | failed | | | |")
+            print(f"| {WRITERS[kind]} | failed | | | | |")
             continue
         seconds = [r["seconds"] for r in results]
         peak = max(
@@ -213,7 +220,8 @@ def report(shape, args, runs) -> None:
         ratio = f"{med[kind] / base:.2f}" if base else "-"
         print(
             f"| {WRITERS[kind]} | {med[kind]:.2f} ({min(seconds):.2f}-{max(seconds):.2f}) "
-            f"| {mib / med[kind]:,.0f} | {ratio} | {peak / 2**20:,.0f} |"
+            f"| {mib / med[kind]:,.0f} | {ratio} | {peak / 2**20:,.0f} "
+            f"| {statistics.median(r['faults'] for r in results):,.0f} |"
         )
 
 

@@ -151,12 +151,14 @@ def _keep_buffers_on_heap() -> None:
     A codec allocates a new output of about a chunk's size for every chunk (zstd: 2 MiB for
     16x256x256 uint16, shrunk to the compressed size). glibc serves allocations that large
     with fresh mappings, returned at free, and its dynamic threshold never catches up with
-    the shrunk sizes: every chunk paid hundreds of page faults, about 160,000 per GiB, a third
-    of the writer's system time (bench/results/pyramid.md). Serving up to 32 MiB from the
+    the shrunk sizes: every chunk paid hundreds of page faults (writing 1 GiB: 164,000 for
+    level 0 alone, with a third of the system time; 63,000 for a y/x pyramid, down to 6,000;
+    bench/results/pyramid.md). Serving up to 32 MiB from the
     heap (glibc's own upper bound for its dynamic threshold) and trimming the heap only past
-    64 MiB keeps that memory in the process for reuse. It is a process-wide setting.
+    64 MiB keeps that memory in the process for reuse. It is a process-wide setting;
+    ``GPU_OMEZARR_MALLOPT=0`` leaves glibc's defaults alone.
     """
-    if platform.libc_ver()[0] != "glibc":
+    if platform.libc_ver()[0] != "glibc" or os.environ.get("GPU_OMEZARR_MALLOPT") == "0":
         return
     try:
         mallopt = ctypes.CDLL(None).mallopt
