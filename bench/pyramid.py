@@ -31,6 +31,7 @@ ZSTD = {"name": "zstd", "configuration": {"level": 1}}
 WRITERS = {
     "ts": "TensorStore, level 0 alone",
     "zarr": "zarr-python, level 0 alone",
+    "ours_l0": "gpu_omezarr, level 0 alone",
     "ours_yx": "gpu_omezarr, y/x pyramid",
     "ours_zyx": "gpu_omezarr, z/y/x pyramid",
     "omezarr_yx": "ome-zarr-py local_mean, y/x",
@@ -41,6 +42,8 @@ WRITERS = {
 
 
 def factors(kind: str) -> list[dict[str, int]]:
+    if kind.endswith("l0"):
+        return []
     z = kind.endswith("zyx")
     return [{"z": f if z else 1, "y": f, "x": f} for f in (2, 4, 8)]
 
