@@ -154,6 +154,22 @@ def test_pyramid_is_a_cascade():
         np.testing.assert_array_equal(got, want)
 
 
+def test_without_the_compiled_kernels_the_pure_numpy_ones_run(monkeypatch):
+    """An install without a C compiler: same bytes, and compiled=True says what is missing."""
+    from gpu_omezarr.backends import numpy_backend
+
+    monkeypatch.setattr(numpy_backend, "_ckernels", None)
+    backend = NumpyBackend()
+    assert backend.name == "numpy-pure"
+    x = np.random.default_rng(5).integers(0, 9, (7, 9), dtype=np.uint16)
+    for method in ("mean", "mode"):
+        np.testing.assert_array_equal(
+            backend.downsample(x, (2, 2), method), reference_downsample(x, (2, 2), method)
+        )
+    with pytest.raises(ImportError, match="compiled=True: gpu_omezarr.backends._ckernels"):
+        NumpyBackend(compiled=True)
+
+
 def test_backend_selection(monkeypatch):
     monkeypatch.delenv("GPU_OMEZARR_BACKEND", raising=False)
     assert get_backend("numpy").name == "numpy"
