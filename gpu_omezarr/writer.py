@@ -153,10 +153,10 @@ def _keep_buffers_on_heap() -> None:
     with fresh mappings, returned at free, and its dynamic threshold never catches up with
     the shrunk sizes: every chunk paid hundreds of page faults (writing 1 GiB: 164,000 for
     level 0 alone, with a third of the system time; 63,000 for a y/x pyramid, down to 6,000;
-    bench/results/pyramid.md). Serving up to 32 MiB from the
-    heap (glibc's own upper bound for its dynamic threshold) and trimming the heap only past
-    64 MiB keeps that memory in the process for reuse. It is a process-wide setting;
-    ``GPU_OMEZARR_MALLOPT=0`` leaves glibc's defaults alone.
+    bench/results/pyramid.md). Serving up to 32 MiB from the heap (glibc's own upper bound
+    for its dynamic threshold) and trimming the heap only past 64 MiB keeps that memory in
+    the process for reuse. It is a process-wide setting; ``GPU_OMEZARR_MALLOPT=0`` leaves
+    glibc's defaults alone.
     """
     if platform.libc_ver()[0] != "glibc" or os.environ.get("GPU_OMEZARR_MALLOPT") == "0":
         return
@@ -175,7 +175,8 @@ def chunk_writers(
     resume: bool = False,
 ) -> Iterator[list[ChunkWriter]]:
     """A writer per array (``on_unit(i)``: array i's progress callback), sharing one encoder
-    thread per core and one bound on units in flight; the pool is shut down on exit."""
+    thread per core and one bound on the units in flight that own their memory; the pool is
+    shut down on exit."""
     _keep_buffers_on_heap()
     workers = max(1, os.cpu_count() or 1)
     limit = threading.BoundedSemaphore(2 * workers + 2)
