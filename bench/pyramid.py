@@ -93,7 +93,7 @@ def child(kind: str, shape, source_path: str | None, out: str) -> None:
         import dask.array as da
         import ngff_zarr
     before = rss()
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     if kind == "ts":
         spec = {
@@ -156,10 +156,16 @@ def child(kind: str, shape, source_path: str | None, out: str) -> None:
         )
         ngff_zarr.to_ngff_zarr(out, multiscales, version="0.5", compressors=[ZSTD])
     seconds = time.perf_counter() - t0
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
-    print(
-        json.dumps({"seconds": seconds, "peak_rss": rss(), "rss_before": before, "faults": faults})
-    )
+    end = resource.getrusage(resource.RUSAGE_SELF)
+    result = {
+        "seconds": seconds,
+        "cpu": end.ru_utime + end.ru_stime - usage.ru_utime - usage.ru_stime,
+        "sys": end.ru_stime - usage.ru_stime,
+        "peak_rss": rss(),
+        "rss_before": before,
+        "faults": end.ru_minflt - usage.ru_minflt,
+    }
+    print(json.dumps(result))
 
 
 def main() -> None:

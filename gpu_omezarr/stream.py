@@ -27,23 +27,20 @@ from .plan import Level
 from .writer import ChunkWriter
 
 TILE_BYTES = 16 * 2**20  # amortises per-read costs; three tiles stay small (48 MiB)
-VIEW_TILE_BYTES = 256 * 2**20  # tiles that are views of an in-memory source
 
 
 def tile_shape(
     levels: Sequence[Level],
     units: Sequence[Sequence[int]],
     itemsize: int,
-    budget: int | None = None,
     shape: Sequence[int] | None = None,
 ) -> list[int]:
     """Extent of a tile along each axis of level 0.
 
     The smallest aligned extent is the least common multiple of level 0's write unit and
     the coarsest cumulative factor; tiles then grow from the last axis backwards (whole rows
-    read best) while they stay within ``budget`` bytes (default ``TILE_BYTES``).
+    read best) while they stay within ``TILE_BYTES``.
     """
-    budget = TILE_BYTES if budget is None else budget
     shape = levels[0].shape if shape is None else shape
     base = [
         min(n, math.lcm(u, max(lv.cumulative[a] for lv in levels)))
@@ -52,7 +49,7 @@ def tile_shape(
     extent = list(base)
     for axis in reversed(range(len(shape))):
         others = math.prod(extent) // extent[axis] * itemsize
-        fit = max(1, budget // max(others, 1) // base[axis]) * base[axis]
+        fit = max(1, TILE_BYTES // max(others, 1) // base[axis]) * base[axis]
         extent[axis] = min(shape[axis], max(base[axis], fit))
         if extent[axis] < shape[axis]:
             break
@@ -84,11 +81,9 @@ def write_levels(
     shape = tuple(int(n) for n in source.shape)
     origin = tuple(origin) if origin is not None else (0,) * len(shape)
     itemsize = np.dtype(source.dtype).itemsize
-    # Tiles of an array already in memory are views: large ones cost no memory and, being
-    # contiguous, spare the kernels a copy or strided reads.
+    # Tiles of an array already in memory are views, taken as they are by the kernels.
     in_memory = isinstance(source, np.ndarray)
-    budget = VIEW_TILE_BYTES if in_memory else TILE_BYTES
-    extent = tile_shape(levels, [w.unit for w in writers], itemsize, budget, shape)
+    extent = tile_shape(levels, [w.unit for w in writers], itemsize, shape)
     regions = list(tiles(shape, extent))
     with _Prefetch(source, regions) as prefetch:
         for local in regions:

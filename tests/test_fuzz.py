@@ -70,8 +70,8 @@ def make(shape, dtype, seed):
 def test_writer_equals_reference_round_trips_and_validates(case):
     names, shape, dtype, method, levels, chunks, shards, version, tile_bytes, seed = case
     x = make(shape, dtype, seed)
-    old = gpu_omezarr.stream.TILE_BYTES, gpu_omezarr.stream.VIEW_TILE_BYTES
-    gpu_omezarr.stream.TILE_BYTES = gpu_omezarr.stream.VIEW_TILE_BYTES = tile_bytes
+    old = gpu_omezarr.stream.TILE_BYTES
+    gpu_omezarr.stream.TILE_BYTES = tile_bytes
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = f"{tmp}/img.zarr"
@@ -99,4 +99,4 @@ def test_writer_equals_reference_round_trips_and_validates(case):
             report = validate(path)
             assert report.ok, report.problems
     finally:
-        gpu_omezarr.stream.TILE_BYTES, gpu_omezarr.stream.VIEW_TILE_BYTES = old
+        gpu_omezarr.stream.TILE_BYTES = old

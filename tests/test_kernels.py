@@ -35,7 +35,28 @@ def cases(draw, dtypes):
             x = rng.integers(0, 4, shape).astype(dtype)  # many ties for mode
         else:
             x = rng.choice(np.array([info.min, info.max, info.max - 1], dtype=dtype), shape)
-    return x, factors
+    return lay_out(x, draw(st.sampled_from(LAYOUTS))), factors
+
+
+LAYOUTS = ["contiguous", "view", "reversed", "strided rows"]
+
+
+def lay_out(x, layout):
+    """``x``'s values in another memory layout: the kernels take views of larger arrays (tiles)
+    as they are, and copy what has no contiguous rows."""
+    if layout == "contiguous":
+        return x
+    if layout == "view":  # inside a larger array full of other values, every other plane
+        big = np.full([2 * n + 3 for n in x.shape], x.flat[0] ^ 1 if x.dtype == bool else 7)
+        big = big.astype(x.dtype)
+        inner = (slice(1, 1 + 2 * x.shape[0], 2),) if x.ndim > 1 else ()
+        inner += tuple(slice(2, 2 + n) for n in x.shape[len(inner) :])
+        big[inner] = x
+        return big[inner]
+    if layout == "reversed":  # negative strides
+        return x[::-1].copy()[::-1]
+    wide = np.repeat(x, 2, axis=-1)  # rows with a stride of two elements
+    return wide[..., ::2]
 
 
 def check(backend_name, x, factors, method):

@@ -127,7 +127,6 @@ class FailingSource:
 
 def test_a_source_failing_midway_leaves_no_image(tmp_path, monkeypatch):
     monkeypatch.setattr(g.stream, "TILE_BYTES", 1)  # many tiles
-    monkeypatch.setattr(g.stream, "VIEW_TILE_BYTES", 1)
     x = np.ones((64, 64), np.uint8)
     path = tmp_path / "img.zarr"
     with pytest.raises(OSError, match="source went away"):
@@ -174,7 +173,6 @@ def test_concurrent_processes_adding_labels_are_all_listed(tmp_path):
 
 def test_overwrite_keeps_the_old_image_until_the_new_one_is_complete(tmp_path, monkeypatch):
     monkeypatch.setattr(g.stream, "TILE_BYTES", 1)
-    monkeypatch.setattr(g.stream, "VIEW_TILE_BYTES", 1)
     old = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
     path = tmp_path / "img.zarr"
     options = {"chunks": (16, 16), "shards": None}

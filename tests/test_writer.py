@@ -37,7 +37,6 @@ def test_every_level_equals_the_reference(
 ):
     if tile_bytes is not None:  # many tiles: coarse units assembled across tiles, edge tiles
         monkeypatch.setattr(g.stream, "TILE_BYTES", tile_bytes)
-        monkeypatch.setattr(g.stream, "VIEW_TILE_BYTES", tile_bytes)
     rng = np.random.default_rng(0)
     x = (rng.integers(0, 200, shape) if method == "mode" else rng.integers(0, 250, shape)).astype(
         dtype
@@ -91,7 +90,6 @@ def test_every_level_equals_the_reference(
 )
 def test_per_axis_factors_over_many_tiles(tmp_path, monkeypatch, shape, factors, options):
     monkeypatch.setattr(g.stream, "TILE_BYTES", 1)
-    monkeypatch.setattr(g.stream, "VIEW_TILE_BYTES", 1)
     x = np.random.default_rng(3).integers(0, 60000, shape).astype(np.uint16)
     path = str(tmp_path / "img.zarr")
     g.write_image(x, path, axes="zyx", scale_factors=factors, storage_options=options)

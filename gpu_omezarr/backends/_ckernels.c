@@ -1,8 +1,9 @@
 /* Compiled CPU kernels of the NumPy backend: block mean and mode (semantics in base.py).
  *
  * Built at install time, so they cost nothing to load (numba cost half a second and 120 MB
- * per process). The caller passes C-contiguous buffers seen as 5-D (leading axes of length 1
- * added). One pass over the input in memory order: a mean accumulates one output row at a
+ * per process). The input is any strided buffer of at most 5 dimensions whose rows (last
+ * axis) are contiguous, seen as 5-D (leading axes of length 1 added): a view into a larger
+ * array needs no copy. The output is C-contiguous. One pass over the input in memory order: a mean accumulates one output row at a
  * time, every input row of a block row added into a row of accumulators, then divided and
  * rounded half to even. The GIL is released while a kernel runs.
  */
@@ -14,6 +15,7 @@
 
 typedef struct {
     int64_t n[5], f[5], m[5]; /* input shape, factors, output shape */
+    int64_t s[4];             /* input strides of the first four axes, in elements */
 } Geometry;
 
 static inline int64_t output_rows(const Geometry *g) {
@@ -33,7 +35,7 @@ static int64_t block_rows(const Geometry *g, int64_t r, int64_t *rows) {
         for (int64_t i1 = lo[1]; i1 < hi[1]; ++i1)
             for (int64_t i2 = lo[2]; i2 < hi[2]; ++i2)
                 for (int64_t i3 = lo[3]; i3 < hi[3]; ++i3)
-                    rows[count++] = (((i0 * g->n[1] + i1) * g->n[2] + i2) * g->n[3] + i3) * g->n[4];
+                    rows[count++] = i0 * g->s[0] + i1 * g->s[1] + i2 * g->s[2] + i3 * g->s[3];
     return count;
 }
 
@@ -166,17 +168,19 @@ static const struct {
 
 static PyObject *downsample(PyObject *self, PyObject *args) {
     const char *method, *dtype;
-    Py_buffer x, out;
-    long long n[5], f[5];
-    if (!PyArg_ParseTuple(args, "ssy*w*(LLLLL)(LLLLL):downsample", &method, &dtype, &x, &out,
-                          &n[0], &n[1], &n[2], &n[3], &n[4], &f[0], &f[1], &f[2], &f[3], &f[4]))
+    PyObject *x_obj;
+    Py_buffer x = {0}, out = {0};
+    long long f[5];
+    if (!PyArg_ParseTuple(args, "ssOw*(LLLLL):downsample", &method, &dtype, &x_obj, &out, &f[0],
+                          &f[1], &f[2], &f[3], &f[4]))
         return NULL;
     PyObject *result = NULL;
     Kernel kernel = NULL;
-    int64_t itemsize = 0, in_size = 1, out_size = 1, block_rows_max = 1;
+    int64_t itemsize = 0, out_size = 1, block_rows_max = 1;
     int64_t *rows = NULL;
     Geometry g;
     size_t which = 0;
+    if (PyObject_GetBuffer(x_obj, &x, PyBUF_STRIDES) < 0) goto done;
     for (size_t i = 0; i < sizeof(KERNELS) / sizeof(KERNELS[0]); ++i)
         if (!strcmp(KERNELS[i].method, method) && !strcmp(KERNELS[i].dtype, dtype)) {
             which = i;
@@ -187,22 +191,31 @@ static PyObject *downsample(PyObject *self, PyObject *args) {
         PyErr_Format(PyExc_TypeError, "no %s kernel for dtype %s", method, dtype);
         goto done;
     }
+    if (x.ndim < 1 || x.ndim > 5 || x.itemsize != itemsize || x.strides[x.ndim - 1] != itemsize) {
+        PyErr_SetString(PyExc_ValueError, "x must have 1 to 5 axes, the kernel's item size and "
+                                          "contiguous rows");
+        goto done;
+    }
+    const int pad = 5 - x.ndim;
     for (int a = 0; a < 5; ++a) {
-        if (n[a] < 1 || f[a] < 1) {
-            PyErr_SetString(PyExc_ValueError, "shape and factors must be positive");
+        const int64_t n = a < pad ? 1 : x.shape[a - pad];
+        const int64_t stride = a < pad ? 0 : x.strides[a - pad];
+        if (n < 1 || f[a] < 1 || stride % itemsize) {
+            PyErr_SetString(PyExc_ValueError, "shape and factors must be positive, strides "
+                                              "whole elements");
             goto done;
         }
-        g.n[a] = n[a];
+        g.n[a] = n;
         g.f[a] = f[a];
-        g.m[a] = (n[a] + f[a] - 1) / f[a];
-        in_size *= g.n[a];
+        g.m[a] = (n + f[a] - 1) / f[a];
+        if (a < 4) g.s[a] = stride / itemsize;
         out_size *= g.m[a];
         if (a < 4) block_rows_max *= g.f[a];
     }
     if (KERNELS[which].narrow && block_rows_max * g.f[4] <= KERNELS[which].narrow_max)
         kernel = KERNELS[which].narrow;
-    if (x.len != in_size * itemsize || out.len != out_size * itemsize) {
-        PyErr_SetString(PyExc_ValueError, "buffer sizes do not match shape and factors");
+    if (out.len != out_size * itemsize) {
+        PyErr_SetString(PyExc_ValueError, "out's size does not match x's shape and factors");
         goto done;
     }
     rows = malloc(sizeof(int64_t) * block_rows_max);
@@ -218,16 +231,17 @@ static PyObject *downsample(PyObject *self, PyObject *args) {
         result = Py_NewRef(Py_None);
 done:
     free(rows);
-    PyBuffer_Release(&x);
+    if (x.obj) PyBuffer_Release(&x);
     PyBuffer_Release(&out);
     return result;
 }
 
 static PyMethodDef methods[] = {
     {"downsample", downsample, METH_VARARGS,
-     "downsample(method, dtype, x, out, shape, factors)\n\n"
-     "Block-reduce the C-contiguous buffer x (5-D, `shape`) by `factors` into out "
-     "(ceil(shape / factors)). method: 'mean' or 'mode'; dtype: a NumPy dtype name."},
+     "downsample(method, dtype, x, out, factors)\n\n"
+     "Block-reduce x (1-5 axes, contiguous rows, any other strides) by `factors` (5, "
+     "leading ones for missing axes) into the C-contiguous out (ceil(shape / factors)). "
+     "method: 'mean' or 'mode'; dtype: a NumPy dtype name."},
     {NULL, NULL, 0, NULL},
 };
 
