@@ -24,6 +24,7 @@ import numpy as np
 
 from .backends import Backend, is_device_array
 from .plan import Level
+from .reader import region_reader
 from .writer import ChunkWriter
 
 TILE_BYTES = 16 * 2**20  # amortises per-read costs; three tiles stay small (48 MiB)
@@ -78,6 +79,7 @@ def write_levels(
     (aligned to every level's units it covers). ``write_first=False`` leaves level 0 alone
     (it is already stored: the coarse stage of a distributed write reads it back).
     """
+    source = region_reader(source)  # a zarr array: its chunks decoded here, not by zarr
     shape = tuple(int(n) for n in source.shape)
     origin = tuple(origin) if origin is not None else (0,) * len(shape)
     itemsize = np.dtype(source.dtype).itemsize

@@ -1,9 +1,9 @@
 """The zarr writer shared by every backend: whole chunks or whole shards, encoded on a thread
 pool (the codecs release the GIL) and put straight into the store.
 
-zarr-python creates the arrays (their metadata); the chunk bytes are encoded here with the
-same numcodecs codecs zarr would use, so any Zarr reader decodes them. Codec chains this
-module does not know how to encode go through zarr itself (correct, slower).
+zarr-python creates the arrays (their metadata); the chunk bytes are encoded by
+``codecs.ChunkCodec`` with the same numcodecs codecs zarr would use, so any Zarr reader
+decodes them. Codec chains it does not know go through zarr itself (correct, slower).
 """
 
 from __future__ import annotations
@@ -17,131 +17,12 @@ import platform
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
 
-import numcodecs
 import numpy as np
 import zarr
-from google_crc32c import value as crc32c
-from zarr.core.buffer import default_buffer_prototype
-from zarr.core.sync import sync
-from zarr.storage import LocalStore
 
-_EMPTY = np.uint64(2**64 - 1)
-
-
-def _numcodecs_chain(codecs: Sequence[Any]) -> list[Any] | None:
-    """numcodecs equivalents of zarr v3 bytes-to-bytes codecs, or None if one is unknown."""
-    chain = []
-    for codec in codecs:
-        name = type(codec).__name__
-        if name == "ZstdCodec":
-            chain.append(numcodecs.Zstd(level=codec.level, checksum=codec.checksum))
-        elif name == "GzipCodec":
-            chain.append(numcodecs.GZip(level=codec.level))
-        elif name == "Crc32cCodec":
-            chain.append(None)  # appended by hand below
-        else:
-            return None
-    return chain
-
-
-class _Encoder:
-    """Encodes one chunk (C order, little endian, fill-padded) to its stored bytes."""
-
-    def __init__(self, array: zarr.Array) -> None:
-        self._local = threading.local()
-        meta = array.metadata
-        self.chunk_shape: tuple[int, ...]
-        self.shard_shape: tuple[int, ...] | None = None
-        self.fill = (
-            np.asarray(array.fill_value, dtype=array.dtype) if array.fill_value is not None else 0
-        )
-        self.chain: list[Any] | None
-        if meta.zarr_format == 2:
-            self.chunk_shape = tuple(meta.chunks)
-            codecs = [*(meta.filters or ()), *([meta.compressor] if meta.compressor else [])]
-            self.chain = codecs if meta.order == "C" else None
-            self.index_chain = None
-            return
-        codecs = list(meta.codecs)
-        self.index_chain = None
-        if len(codecs) == 1 and type(codecs[0]).__name__ == "ShardingCodec":
-            sharding = codecs[0]
-            self.shard_shape = tuple(meta.chunk_grid.chunk_shape)
-            self.chunk_shape = tuple(sharding.chunk_shape)
-            codecs = list(sharding.codecs)
-            index = list(sharding.index_codecs)
-            ok_index = (
-                len(index) == 2
-                and _is_little_bytes(index[0])
-                and type(index[1]).__name__ == "Crc32cCodec"
-                and sharding.index_location.value == "end"
-            )
-            self.index_chain = ok_index
-        else:
-            self.chunk_shape = tuple(meta.chunk_grid.chunk_shape)
-        self.chain = None
-        if (
-            codecs
-            and _is_little_bytes(codecs[0])
-            and (self.shard_shape is None or self.index_chain)
-        ):
-            self.chain = _numcodecs_chain(codecs[1:])
-
-    @property
-    def fast(self) -> bool:
-        return self.chain is not None
-
-    def _buffer(self, dtype: np.dtype) -> np.ndarray:
-        buffer = getattr(self._local, "buffer", None)
-        if buffer is None or buffer.dtype != dtype:
-            buffer = self._local.buffer = np.empty(self.chunk_shape, dtype)
-        return buffer
-
-    def chunk(self, block: np.ndarray) -> bytes:
-        """Encoded bytes of one chunk; ``block`` may be a partial edge chunk."""
-        if block.shape != self.chunk_shape or not block.flags.c_contiguous:
-            # Gather into this thread's reusable buffer: a fresh one per chunk would cost
-            # page faults (the allocator maps and zeroes large blocks anew every time).
-            buffer = self._buffer(block.dtype)
-            if block.shape != self.chunk_shape:
-                buffer[...] = self.fill
-            buffer[tuple(slice(0, n) for n in block.shape)] = block
-            block = buffer
-        data: Any = block.astype(block.dtype.newbyteorder("<"), copy=False)
-        for codec in self.chain or ():
-            data = codec.encode(data)
-        return bytes(data) if not isinstance(data, bytes) else data
-
-    def shard(self, block: np.ndarray) -> bytes:
-        """Encoded bytes of one shard: inner chunks in C order, then the index and its crc32c."""
-        assert self.shard_shape is not None
-        grid = [s // c for s, c in zip(self.shard_shape, self.chunk_shape, strict=True)]
-        index = np.full((*grid, 2), _EMPTY, dtype="<u8")
-        parts = []
-        offset = 0
-        for pos in itertools.product(*map(range, grid)):
-            region = tuple(
-                slice(p * c, min((p + 1) * c, n))
-                for p, c, n in zip(pos, self.chunk_shape, block.shape, strict=True)
-            )
-            if any(r.start >= r.stop for r in region):
-                continue  # beyond the array's edge: left empty, read as fill value
-            encoded = self.chunk(block[region])
-            index[pos] = (offset, len(encoded))
-            parts.append(encoded)
-            offset += len(encoded)
-        index_bytes = index.tobytes()
-        parts.append(index_bytes)
-        parts.append(np.uint32(crc32c(index_bytes)).astype("<u4").tobytes())
-        return b"".join(parts)
-
-
-def _is_little_bytes(codec: Any) -> bool:
-    endian = getattr(codec, "endian", None)
-    return type(codec).__name__ == "BytesCodec" and (endian is None or endian.value == "little")
+from .codecs import ChunkCodec
+from .storage import ChunkStore
 
 
 @functools.cache
@@ -205,19 +86,14 @@ class ChunkWriter:
     ) -> None:
         self.array = array
         self.resume = resume
-        self.encoder = _Encoder(array)
-        self.unit = self.encoder.shard_shape or self.encoder.chunk_shape
+        self.codec = ChunkCodec(array)
+        self.unit = self.codec.shard_shape or self.codec.chunk_shape
         self.pool = pool
         self.limit = limit
         self.on_unit = on_unit
         self.futures: list[Future[None]] = []
         self._partial: dict[tuple[int, ...], tuple[np.ndarray, int]] = {}
-        store = array.store
-        prefix = f"{array.path}/" if array.path else ""
-        self._local_root = Path(store.root) / prefix if isinstance(store, LocalStore) else None
-        self._prefix = prefix
-        self._made_dirs: set[Path] = set()
-        self._dir_lock = threading.Lock()
+        self.store = ChunkStore(array)
 
     def write(self, start: Sequence[int], block: np.ndarray, borrowed: bool = False) -> None:
         """Place ``block`` at ``start``; queue every unit that is now complete.
@@ -285,49 +161,30 @@ class ChunkWriter:
         self.futures = pending
 
     def _store_unit(self, coords: tuple[int, ...], block: np.ndarray) -> None:
-        key = self.array.metadata.encode_chunk_key(coords)
         region = tuple(
             slice(c * u, c * u + n) for c, u, n in zip(coords, self.unit, block.shape, strict=True)
         )
-        if self.resume and self._already_stored(key, region, block):
+        if self.resume and self._already_stored(coords, region, block):
             pass
-        elif not self.encoder.fast:
+        elif not self.codec.fast:
             self.array[region] = block
-        elif self.encoder.shard_shape:
-            self._put(key, self.encoder.shard(block))
+        elif self.codec.shard_shape:
+            self.store.put(coords, self.codec.encode_shard(block))
         else:
-            self._put(key, self.encoder.chunk(block))
+            self.store.put(coords, self.codec.encode(block))
         if self.on_unit is not None:
             self.on_unit(block.nbytes)
 
-    def _already_stored(self, key: str, region: tuple[slice, ...], block: np.ndarray) -> bool:
+    def _already_stored(
+        self, coords: tuple[int, ...], region: tuple[slice, ...], block: np.ndarray
+    ) -> bool:
         """Whether this unit is stored and reads back equal to ``block`` (resume)."""
-        if self._local_root is not None:
-            if not (self._local_root / key).exists():
-                return False
-        elif not sync(self.array.store.exists(self._prefix + key)):
+        if not self.store.exists(coords):
             return False
         try:
             return bool(np.array_equal(self.array[region], block))
         except Exception:  # unreadable: a unit cut short by a crash; write it again
             return False
-
-    def _put(self, key: str, data: bytes) -> None:
-        if self._local_root is not None:
-            path = self._local_root / key
-            parent = path.parent
-            if parent not in self._made_dirs:
-                os.makedirs(parent, exist_ok=True)
-                with self._dir_lock:
-                    self._made_dirs.add(parent)
-            # Write beside, then rename: a crash leaves the unit whole or absent, never cut.
-            partial = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.part")
-            with open(partial, "wb") as f:
-                f.write(data)
-            os.replace(partial, path)
-            return
-        buffer = default_buffer_prototype().buffer.from_bytes(data)
-        sync(self.array.store.set(self._prefix + key, buffer))
 
     def wait(self) -> None:
         """Block until every queued unit is stored; re-raise the first error."""

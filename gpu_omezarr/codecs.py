@@ -1,0 +1,192 @@
+"""One chunk (or shard) of a zarr array to its stored bytes and back, with numcodecs.
+
+zarr-python's own path costs an event-loop round trip, a fresh array and a copy per chunk;
+the writer and the reader call the same C codecs directly. An array whose codec chain is not
+one of those known here (``ChunkCodec.fast`` is false) is left to zarr itself: correct,
+slower.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import io
+import itertools
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numcodecs
+import numpy as np
+import zarr
+from google_crc32c import value as crc32c
+
+_EMPTY = np.uint64(2**64 - 1)  # shard index entry of a chunk not stored
+
+
+class ChunkCodec:
+    """Encodes and decodes the chunks of one array (C order, fill-padded at the edges);
+    encodes whole shards where the array is sharded."""
+
+    def __init__(self, array: zarr.Array) -> None:
+        self._local = threading.local()
+        meta = array.metadata
+        self.chunk_shape: tuple[int, ...]
+        self.shard_shape: tuple[int, ...] | None = None
+        self.fill = (
+            np.asarray(array.fill_value, dtype=array.dtype) if array.fill_value is not None else 0
+        )
+        # Byte order as stored: v2 keeps the dtype's own, v3 says it in its bytes codec.
+        self.stored = np.dtype(array.dtype)
+        self.chain: list[Any] | None
+        if meta.zarr_format == 2:
+            self.chunk_shape = tuple(meta.chunks)
+            codecs = [*(meta.filters or ()), *([meta.compressor] if meta.compressor else [])]
+            self.chain = codecs if meta.order == "C" else None
+            return
+        self.stored = self.stored.newbyteorder("<")
+        codecs = list(meta.codecs)
+        index_ok = True
+        if len(codecs) == 1 and type(codecs[0]).__name__ == "ShardingCodec":
+            sharding = codecs[0]
+            self.shard_shape = tuple(meta.chunk_grid.chunk_shape)
+            self.chunk_shape = tuple(sharding.chunk_shape)
+            codecs = list(sharding.codecs)
+            index = list(sharding.index_codecs)
+            index_ok = (
+                len(index) == 2
+                and _is_little_bytes(index[0])
+                and type(index[1]).__name__ == "Crc32cCodec"
+                and sharding.index_location.value == "end"
+            )
+        else:
+            self.chunk_shape = tuple(meta.chunk_grid.chunk_shape)
+        self.chain = None
+        if codecs and _is_little_bytes(codecs[0]) and index_ok:
+            self.chain = _numcodecs_chain(codecs[1:])
+
+    @property
+    def fast(self) -> bool:
+        return self.chain is not None
+
+    def _buffer(self, dtype: np.dtype) -> np.ndarray:
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is None or buffer.dtype != dtype:
+            buffer = self._local.buffer = np.empty(self.chunk_shape, dtype)
+        return buffer
+
+    def encode(self, block: np.ndarray) -> bytes:
+        """Stored bytes of one chunk; ``block`` may be a partial edge chunk."""
+        if block.shape != self.chunk_shape or not block.flags.c_contiguous:
+            # Gather into this thread's reusable buffer: a fresh one per chunk would cost
+            # page faults (the allocator maps and zeroes large blocks anew every time).
+            buffer = self._buffer(block.dtype)
+            if block.shape != self.chunk_shape:
+                buffer[...] = self.fill
+            buffer[tuple(slice(0, n) for n in block.shape)] = block
+            block = buffer
+        data: Any = block.astype(self.stored, copy=False)
+        for codec in self.chain or ():
+            data = codec.encode(data)
+        return bytes(data) if not isinstance(data, bytes) else data
+
+    def decode(self, data: Any) -> np.ndarray:
+        """One whole chunk (its stored shape, edge padding included) from its stored bytes."""
+        for codec in reversed(self.chain or ()):
+            data = codec.decode(data)
+        return np.frombuffer(data, self.stored).reshape(self.chunk_shape)
+
+    def encode_shard(self, block: np.ndarray) -> bytes:
+        """Stored bytes of one shard: inner chunks in Morton order (as zarr-python writes
+        them: neighbours stay near), then the index (C order) and its crc32c."""
+        assert self.shard_shape is not None
+        grid = tuple(s // c for s, c in zip(self.shard_shape, self.chunk_shape, strict=True))
+        index = np.full((*grid, 2), _EMPTY, dtype="<u8")
+        parts = []
+        offset = 0
+        for pos in _morton_order(grid):
+            region = tuple(
+                slice(p * c, min((p + 1) * c, n))
+                for p, c, n in zip(pos, self.chunk_shape, block.shape, strict=True)
+            )
+            if any(r.start >= r.stop for r in region):
+                continue  # beyond the array's edge: left empty, read as fill value
+            encoded = self.encode(block[region])
+            index[pos] = (offset, len(encoded))
+            parts.append(encoded)
+            offset += len(encoded)
+        index_bytes = index.tobytes()
+        parts.append(index_bytes)
+        parts.append(np.uint32(crc32c(index_bytes)).astype("<u4").tobytes())
+        return b"".join(parts)
+
+
+@functools.cache
+def _morton_order(grid: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Positions of ``grid`` ordered by their Morton code, the first axis in the lowest bit
+    and axes dropping out once their bits are used up (zarr-python's order)."""
+    bits = [(n - 1).bit_length() for n in grid]
+
+    def code(pos: tuple[int, ...]) -> int:
+        value, out = 0, 0
+        for bit in range(max(bits, default=0)):
+            for axis, width in enumerate(bits):
+                if bit < width:
+                    value |= (pos[axis] >> bit & 1) << out
+                    out += 1
+        return value
+
+    return sorted(itertools.product(*map(range, grid)), key=code)
+
+
+def _numcodecs_chain(codecs: Sequence[Any]) -> list[Any] | None:
+    """numcodecs equivalents of zarr v3 bytes-to-bytes codecs, or None if one is unknown."""
+    chain = []
+    for codec in codecs:
+        name = type(codec).__name__
+        if name == "ZstdCodec":
+            chain.append(numcodecs.Zstd(level=codec.level, checksum=codec.checksum))
+        elif name == "GzipCodec":
+            chain.append(_Gzip(codec.level))
+        elif name == "Crc32cCodec":
+            chain.append(_Crc32c())
+        else:
+            return None
+    return chain
+
+
+class _Gzip:
+    """zarr's ``gzip`` codec with the header's time stamp zeroed (numcodecs writes the current
+    time), so the same image always gives the same bytes."""
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+
+    def encode(self, data: Any) -> bytes:
+        out = io.BytesIO()
+        with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=self.level, mtime=0) as f:
+            f.write(memoryview(data).cast("B"))
+        return out.getvalue()
+
+    def decode(self, data: Any) -> bytes:
+        return gzip.decompress(data)
+
+
+class _Crc32c:
+    """zarr v3's ``crc32c`` codec: the checksum appended, little endian."""
+
+    def encode(self, data: Any) -> bytes:
+        data = bytes(data)
+        return data + np.uint32(crc32c(data)).astype("<u4").tobytes()
+
+    def decode(self, data: Any) -> bytes:
+        data = bytes(data)
+        body, stored = data[:-4], int.from_bytes(data[-4:], "little")
+        if crc32c(body) != stored:
+            raise ValueError("crc32c checksum mismatch: the chunk is corrupt")
+        return body
+
+
+def _is_little_bytes(codec: Any) -> bool:
+    endian = getattr(codec, "endian", None)
+    return type(codec).__name__ == "BytesCodec" and (endian is None or endian.value == "little")

@@ -1,0 +1,64 @@
+"""The stored chunks (or shards) of one zarr array, by key: files read and written directly in
+a local store, the store's own API anywhere else (fsspec, memory, zip)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import zarr
+from zarr.core.buffer import default_buffer_prototype
+from zarr.core.sync import sync
+from zarr.storage import LocalStore
+
+
+class ChunkStore:
+    """Bytes of one array's write units (chunks, or shards where sharded) by grid position."""
+
+    def __init__(self, array: zarr.Array) -> None:
+        self.array = array
+        self._prefix = f"{array.path}/" if array.path else ""
+        store = array.store
+        self._root = Path(store.root) / self._prefix if isinstance(store, LocalStore) else None
+        self._made_dirs: set[Path] = set()
+        self._dir_lock = threading.Lock()
+
+    def key(self, coords: tuple[int, ...]) -> str:
+        return self.array.metadata.encode_chunk_key(coords)
+
+    def get(self, coords: tuple[int, ...]) -> bytes | None:
+        """The stored bytes, or None where nothing is stored (read as the fill value)."""
+        key = self.key(coords)
+        if self._root is not None:
+            try:
+                with open(self._root / key, "rb") as f:
+                    return f.read()
+            except FileNotFoundError:
+                return None
+        buffer = sync(self.array.store.get(self._prefix + key, default_buffer_prototype()))
+        return None if buffer is None else buffer.to_bytes()
+
+    def exists(self, coords: tuple[int, ...]) -> bool:
+        key = self.key(coords)
+        if self._root is not None:
+            return (self._root / key).exists()
+        return bool(sync(self.array.store.exists(self._prefix + key)))
+
+    def put(self, coords: tuple[int, ...], data: bytes) -> None:
+        key = self.key(coords)
+        if self._root is None:
+            buffer = default_buffer_prototype().buffer.from_bytes(data)
+            sync(self.array.store.set(self._prefix + key, buffer))
+            return
+        path = self._root / key
+        parent = path.parent
+        if parent not in self._made_dirs:
+            os.makedirs(parent, exist_ok=True)
+            with self._dir_lock:
+                self._made_dirs.add(parent)
+        # Write beside, then rename: a crash leaves the unit whole or absent, never cut.
+        partial = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.part")
+        with open(partial, "wb") as f:
+            f.write(data)
+        os.replace(partial, path)

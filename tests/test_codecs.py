@@ -1,0 +1,162 @@
+"""The writer's own encoding and reading of chunks (codecs.py, storage.py, reader.py) against
+zarr-python's: the same stored bytes, the same values read back."""
+
+import itertools
+
+import numcodecs
+import numpy as np
+import pytest
+import zarr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gpu_omezarr.codecs import ChunkCodec
+from gpu_omezarr.reader import ChunkReader, region_reader
+from gpu_omezarr.writer import chunk_writers
+
+V3 = zarr.codecs
+LAYOUTS = {  # name: create_array keywords
+    "v3 zstd": {"compressors": V3.ZstdCodec(level=1)},
+    "v3 zstd checksum": {"compressors": V3.ZstdCodec(level=3, checksum=True)},
+    "v3 gzip": {"compressors": V3.GzipCodec(level=2)},
+    "v3 zstd crc32c": {"compressors": [V3.ZstdCodec(level=1), V3.Crc32cCodec()]},
+    "v3 raw": {"compressors": None},
+    "v3 big-endian dtype": {"compressors": V3.ZstdCodec(level=1), "dtype": ">u2"},
+    "v3 sharded": {"compressors": V3.ZstdCodec(level=1), "shards": (10, 14)},
+    "v2 zstd": {"zarr_format": 2, "compressors": numcodecs.Zstd(level=1)},
+    "v2 big-endian dtype": {"zarr_format": 2, "dtype": ">i2"},
+    "v2 raw": {"zarr_format": 2, "compressors": None},
+}
+DTYPES = ["uint16", "int8", "float32", "bool", "uint64"]
+
+
+def make_pair(tmp_path, layout, dtype, shape=(19, 29), chunks=(5, 7), fill_value=0):
+    kwargs = {"dtype": dtype, **LAYOUTS[layout]}
+    made = [
+        zarr.create_array(
+            str(tmp_path / name), shape=shape, chunks=chunks, fill_value=fill_value, **kwargs
+        )
+        for name in ("zarr.zarr", "ours.zarr")
+    ]
+    rng = np.random.default_rng(1)
+    dtype = made[0].dtype
+    if dtype == bool:
+        x = rng.integers(0, 2, shape).astype(bool)
+    elif dtype.kind == "f":
+        x = rng.standard_normal(shape).astype(dtype)
+    else:
+        x = rng.integers(1, 100, shape).astype(dtype)
+    return made, x
+
+
+def stored(array, gzip_time=None):
+    """Every stored chunk's bytes by key; ``gzip_time`` replaces gzip headers' time stamps
+    (numcodecs writes the current time, we write zero)."""
+    store = array.store
+    keys = sorted(k for k in zarr.core.sync.sync(_keys(store)) if not k.endswith(".json"))
+    proto = zarr.core.buffer.default_buffer_prototype()
+    chunks = {k: zarr.core.sync.sync(store.get(k, proto)).to_bytes() for k in keys}
+    if gzip_time is not None:
+        chunks = {k: v[:4] + gzip_time + v[8:] for k, v in chunks.items()}
+    return chunks
+
+
+async def _keys(store):
+    return [k async for k in store.list() if not k.startswith(".z") and "/.z" not in k]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_stored_bytes_are_the_bytes_zarr_stores(tmp_path, layout, dtype):
+    (theirs, ours), x = make_pair(tmp_path, layout, dtype)
+    theirs[...] = x
+    with chunk_writers([ours]) as (writer,):
+        writer.write((0, 0), x)
+        writer.wait()
+    assert ChunkCodec(ours).fast  # encoded here, not by zarr
+    gzip_time = bytes(4) if "gzip" in layout else None
+    assert stored(ours) == stored(theirs, gzip_time)
+    if gzip_time:  # ours are the same bytes every time
+        assert all(v[4:8] == gzip_time for v in stored(ours).values())
+    np.testing.assert_array_equal(zarr.open_array(ours.store, mode="r")[...], x)
+
+
+@st.composite
+def regions(draw, shape):
+    bounds = []
+    for n in shape:
+        a = draw(st.integers(0, n - 1))
+        b = draw(st.integers(a + 1, n))
+        bounds.append(slice(a, b))
+    return tuple(bounds)
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "bool", "float32"])
+@pytest.mark.parametrize("layout", [k for k in LAYOUTS if k != "v3 sharded"])
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_reader_reads_what_zarr_reads(tmp_path_factory, layout, dtype, data):
+    tmp_path = tmp_path_factory.mktemp("r")
+    (theirs, _), x = make_pair(
+        tmp_path, layout, dtype, shape=(3, 19, 29), chunks=(2, 5, 7), fill_value=1
+    )
+    theirs[...] = x
+    # Chunks never written read as the fill value.
+    for coords in [(0, 0, 0), (1, 3, 4)]:
+        key = theirs.metadata.encode_chunk_key(coords)
+        zarr.core.sync.sync(theirs.store.delete(key))
+    reader = region_reader(theirs)
+    assert isinstance(reader, ChunkReader)
+    region = data.draw(regions(theirs.shape))
+    got = reader[region]
+    assert got.dtype == theirs.dtype
+    np.testing.assert_array_equal(got, theirs[region])
+
+
+def test_reader_leaves_what_it_cannot_read_to_zarr(tmp_path):
+    sharded = zarr.create_array(
+        str(tmp_path / "s.zarr"), shape=(8, 8), chunks=(2, 2), shards=(4, 4), dtype="u1"
+    )
+    blosc = zarr.create_array(
+        str(tmp_path / "b.zarr"), shape=(8, 8), chunks=(2, 2), dtype="u1",
+        compressors=V3.BloscCodec(),
+    )  # fmt: skip
+    fortran = zarr.create_array(
+        str(tmp_path / "f.zarr"), shape=(8, 8), chunks=(2, 2), dtype="u1", zarr_format=2,
+        order="F",
+    )  # fmt: skip
+    for array in (sharded, blosc, fortran):
+        assert region_reader(array) is array
+    x = np.arange(8)
+    assert region_reader(x) is x
+
+
+def test_reader_on_a_store_that_is_not_local(tmp_path):
+    array = zarr.create_array(zarr.storage.MemoryStore(), shape=(9, 9), chunks=(4, 4), dtype="i4")
+    array[...] = np.arange(81).reshape(9, 9)
+    reader = region_reader(array)
+    assert isinstance(reader, ChunkReader)
+    np.testing.assert_array_equal(reader[1:8, 2:9], array[1:8, 2:9])
+    np.testing.assert_array_equal(reader[::2, :], array[::2, :])  # a step: zarr's own read
+
+
+def test_a_corrupt_checksummed_chunk_is_refused(tmp_path):
+    (array, _), x = make_pair(tmp_path, "v3 zstd crc32c", "uint16")
+    array[...] = x
+    path = tmp_path / "zarr.zarr" / "c" / "0" / "0"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="crc32c"):
+        region_reader(array)[0:5, 0:7]
+
+
+def test_every_chunk_of_a_region_is_read_once(tmp_path, monkeypatch):
+    (array, _), x = make_pair(tmp_path, "v3 zstd", "uint16")
+    array[...] = x
+    reader = ChunkReader(array)
+    seen = []
+    get = reader.store.get
+    monkeypatch.setattr(reader.store, "get", lambda c: seen.append(c) or get(c))
+    np.testing.assert_array_equal(reader[4:11, 6:15], x[4:11, 6:15])
+    assert sorted(seen) == sorted(itertools.product(range(0, 3), range(0, 3)))
