@@ -12,6 +12,7 @@ import functools
 import gzip
 import io
 import itertools
+import math
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -21,7 +22,7 @@ import numpy as np
 import zarr
 from google_crc32c import value as crc32c
 
-_EMPTY = np.uint64(2**64 - 1)  # shard index entry of a chunk not stored
+EMPTY = np.uint64(2**64 - 1)  # shard index entry of a chunk not stored
 
 
 class ChunkCodec:
@@ -33,6 +34,7 @@ class ChunkCodec:
         meta = array.metadata
         self.chunk_shape: tuple[int, ...]
         self.shard_shape: tuple[int, ...] | None = None
+        self.index_at_end = True  # where a shard keeps its index (zarr's default: the end)
         self.fill = (
             np.asarray(array.fill_value, dtype=array.dtype) if array.fill_value is not None else 0
         )
@@ -51,13 +53,13 @@ class ChunkCodec:
             sharding = codecs[0]
             self.shard_shape = tuple(meta.chunk_grid.chunk_shape)
             self.chunk_shape = tuple(sharding.chunk_shape)
+            self.index_at_end = sharding.index_location.value == "end"
             codecs = list(sharding.codecs)
             index = list(sharding.index_codecs)
             index_ok = (
                 len(index) == 2
                 and _is_little_bytes(index[0])
                 and type(index[1]).__name__ == "Crc32cCodec"
-                and sharding.index_location.value == "end"
             )
         else:
             self.chunk_shape = tuple(meta.chunk_grid.chunk_shape)
@@ -66,7 +68,25 @@ class ChunkCodec:
             self.chain = _numcodecs_chain(codecs[1:])
 
     @property
+    def grid(self) -> tuple[int, ...]:
+        """Inner chunks per shard along each axis (all ones when unsharded)."""
+        if self.shard_shape is None:
+            return (1,) * len(self.chunk_shape)
+        return tuple(s // c for s, c in zip(self.shard_shape, self.chunk_shape, strict=True))
+
+    @property
+    def index_nbytes(self) -> int:
+        """Size of a shard's index: an (offset, length) pair per inner chunk, and a crc32c."""
+        return 16 * math.prod(self.grid) + 4
+
+    @property
     def fast(self) -> bool:
+        """Whether this module encodes the array's units (else zarr does)."""
+        return self.chain is not None and self.index_at_end
+
+    @property
+    def readable(self) -> bool:
+        """Whether this module decodes the array's chunks (sharded ones: either index place)."""
         return self.chain is not None
 
     def _buffer(self, dtype: np.dtype) -> np.ndarray:
@@ -96,12 +116,20 @@ class ChunkCodec:
             data = codec.decode(data)
         return np.frombuffer(data, self.stored).reshape(self.chunk_shape)
 
+    def decode_index(self, data: bytes) -> np.ndarray:
+        """A shard's index, shape ``(*grid, 2)`` of (offset, length); ``EMPTY`` where an
+        inner chunk is not stored. Refuses an index whose checksum does not match."""
+        body, stored = data[:-4], int.from_bytes(data[-4:], "little")
+        if crc32c(body) != stored:
+            raise ValueError("crc32c checksum mismatch: the shard index is corrupt")
+        return np.frombuffer(body, "<u8").reshape(*self.grid, 2)
+
     def encode_shard(self, block: np.ndarray) -> bytes:
         """Stored bytes of one shard: inner chunks in Morton order (as zarr-python writes
         them: neighbours stay near), then the index (C order) and its crc32c."""
         assert self.shard_shape is not None
-        grid = tuple(s // c for s, c in zip(self.shard_shape, self.chunk_shape, strict=True))
-        index = np.full((*grid, 2), _EMPTY, dtype="<u8")
+        grid = self.grid
+        index = np.full((*grid, 2), EMPTY, dtype="<u8")
         parts = []
         offset = 0
         for pos in _morton_order(grid):

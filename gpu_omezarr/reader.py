@@ -1,30 +1,33 @@
 """Regions of a zarr array, its chunks decoded with the writer's codecs straight into one
-buffer: a third less CPU than zarr-python's reads, which take an event-loop round trip and a
-fresh array per chunk (bench/results/pyramid.md)."""
+buffer: less CPU and memory than zarr-python's reads, which take an event-loop round trip
+and a fresh array per chunk (bench/results/pyramid.md)."""
 
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import zarr
 
-from .codecs import ChunkCodec
+from .codecs import EMPTY, ChunkCodec
 from .storage import ChunkStore
 
 
 def region_reader(source: Any) -> Any:
-    """``source`` itself, or a ``ChunkReader`` of it where it is a zarr array that one can
-    read: unsharded, its codecs known to ``ChunkCodec``."""
+    """``source`` itself, or a ``ChunkReader`` of it where it is a zarr array whose codecs
+    ``ChunkCodec`` knows (sharded or not)."""
     if not isinstance(source, zarr.Array):
         return source
     codec = ChunkCodec(source)
-    return ChunkReader(source, codec) if codec.fast and codec.shard_shape is None else source
+    return ChunkReader(source, codec) if codec.readable else source
 
 
 class ChunkReader:
-    """Reads regions (slices of step 1) of an unsharded zarr array, chunk by chunk."""
+    """Reads regions (slices of step 1) of a zarr array, chunk by chunk; in a sharded array,
+    only the index and the inner chunks a region needs are read from each shard."""
 
     def __init__(self, array: zarr.Array, codec: ChunkCodec | None = None) -> None:
         self.array = array
@@ -42,17 +45,45 @@ class ChunkReader:
         out = np.empty([b - a for a, b in zip(start, stop, strict=True)], self.dtype)
         chunk = self.codec.chunk_shape
         grid = [range(a // c, -(-b // c)) for a, b, c in zip(start, stop, chunk, strict=True)]
-        for coords in itertools.product(*grid):
+        for coords, data in self._chunks(itertools.product(*grid)):
             lo = [k * c for k, c in zip(coords, chunk, strict=True)]
             cut = [
                 (max(a, s), min(a + c, e))
                 for a, c, s, e in zip(lo, chunk, start, stop, strict=True)
             ]
             into = tuple(slice(a - s, b - s) for (a, b), s in zip(cut, start, strict=True))
-            data = self.store.get(coords)
             if data is None:  # never written: the fill value
                 out[into] = self.codec.fill
             else:
                 part = tuple(slice(a - low, b - low) for (a, b), low in zip(cut, lo, strict=True))
                 out[into] = self.codec.decode(data)[part]
         return out
+
+    def _chunks(
+        self, wanted: Iterator[tuple[int, ...]]
+    ) -> Iterator[tuple[tuple[int, ...], bytes | None]]:
+        """``(coords, stored bytes or None)`` of each wanted chunk (coordinates in chunks)."""
+        if self.codec.shard_shape is None:
+            for coords in wanted:
+                yield coords, self.store.get(coords)
+            return
+        grid = self.codec.grid
+        by_shard: dict[tuple[int, ...], list[tuple[int, ...]]] = defaultdict(list)
+        for coords in wanted:
+            by_shard[tuple(c // g for c, g in zip(coords, grid, strict=True))].append(coords)
+        size = self.codec.index_nbytes
+        for shard, inner in by_shard.items():
+            where = (-size if self.codec.index_at_end else 0, size)
+            read = self.store.get_ranges(shard, [where])
+            if read is None:  # no shard: every chunk in it is the fill value
+                yield from ((coords, None) for coords in inner)
+                continue
+            index = self.codec.decode_index(read[0])
+            spans = [
+                tuple(index[tuple(c % g for c, g in zip(coords, grid, strict=True))])
+                for coords in inner
+            ]
+            stored = [(int(o), int(n)) for o, n in spans if o != EMPTY]
+            parts = iter(self.store.get_ranges(shard, stored) or []) if stored else iter(())
+            for coords, (offset, _) in zip(inner, spans, strict=True):
+                yield coords, None if offset == EMPTY else next(parts)

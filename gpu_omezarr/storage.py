@@ -3,11 +3,15 @@ a local store, the store's own API anywhere else (fsspec, memory, zip)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import zarr
+from zarr.abc.store import RangeByteRequest, SuffixByteRequest
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 from zarr.storage import LocalStore
@@ -38,6 +42,37 @@ class ChunkStore:
                 return None
         buffer = sync(self.array.store.get(self._prefix + key, default_buffer_prototype()))
         return None if buffer is None else buffer.to_bytes()
+
+    def get_ranges(
+        self, coords: tuple[int, ...], ranges: Sequence[tuple[int, int]]
+    ) -> list[bytes] | None:
+        """Parts of the stored bytes, each ``(offset, length)``; a negative offset counts from
+        the end. None where nothing is stored."""
+        key = self.key(coords)
+        if self._root is not None:
+            try:
+                fd = os.open(self._root / key, os.O_RDONLY)
+            except FileNotFoundError:
+                return None
+            try:
+                size = os.fstat(fd).st_size if any(o < 0 for o, _ in ranges) else 0
+                return [os.pread(fd, n, o if o >= 0 else size + o) for o, n in ranges]
+            finally:
+                os.close(fd)
+        store, proto = self.array.store, default_buffer_prototype()
+        requests = [
+            SuffixByteRequest(-o) if o < 0 else RangeByteRequest(o, o + n) for o, n in ranges
+        ]
+
+        async def fetch() -> list[Any]:
+            return await asyncio.gather(
+                *(store.get(self._prefix + key, proto, byte_range=r) for r in requests)
+            )
+
+        parts = sync(fetch())
+        if any(p is None for p in parts):
+            return None
+        return [p.to_bytes()[:n] for p, (_, n) in zip(parts, ranges, strict=True)]
 
     def exists(self, coords: tuple[int, ...]) -> bool:
         key = self.key(coords)

@@ -23,6 +23,10 @@ LAYOUTS = {  # name: create_array keywords
     "v3 raw": {"compressors": None},
     "v3 big-endian dtype": {"compressors": V3.ZstdCodec(level=1), "dtype": ">u2"},
     "v3 sharded": {"compressors": V3.ZstdCodec(level=1), "shards": (10, 14)},
+    "v3 sharded crc32c": {
+        "compressors": [V3.ZstdCodec(level=1), V3.Crc32cCodec()],
+        "shards": (10, 21),
+    },
     "v2 zstd": {"zarr_format": 2, "compressors": numcodecs.Zstd(level=1)},
     "v2 big-endian dtype": {"zarr_format": 2, "dtype": ">i2"},
     "v2 raw": {"zarr_format": 2, "compressors": None},
@@ -31,7 +35,9 @@ DTYPES = ["uint16", "int8", "float32", "bool", "uint64"]
 
 
 def make_pair(tmp_path, layout, dtype, shape=(19, 29), chunks=(5, 7), fill_value=0):
-    kwargs = {"dtype": dtype, **LAYOUTS[layout]}
+    """The same array made twice (one for zarr to write, one for us); ``layout`` is a name
+    of ``LAYOUTS`` or its keywords."""
+    kwargs = {"dtype": dtype, **(LAYOUTS[layout] if isinstance(layout, str) else layout)}
     made = [
         zarr.create_array(
             str(tmp_path / name), shape=shape, chunks=chunks, fill_value=fill_value, **kwargs
@@ -91,32 +97,41 @@ def regions(draw, shape):
     return tuple(bounds)
 
 
+def _three_d(layout):
+    """``layout`` for the (3, 19, 29) array of the reader tests (shards get a leading 2)."""
+    kwargs = dict(LAYOUTS[layout])
+    if "shards" in kwargs:
+        kwargs["shards"] = (2, *kwargs["shards"])
+    return kwargs
+
+
 @pytest.mark.parametrize("dtype", ["uint16", "bool", "float32"])
-@pytest.mark.parametrize("layout", [k for k in LAYOUTS if k != "v3 sharded"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_reader_reads_what_zarr_reads(tmp_path_factory, layout, dtype, data):
     tmp_path = tmp_path_factory.mktemp("r")
     (theirs, _), x = make_pair(
-        tmp_path, layout, dtype, shape=(3, 19, 29), chunks=(2, 5, 7), fill_value=1
+        tmp_path, _three_d(layout), dtype, shape=(3, 19, 29), chunks=(2, 5, 7), fill_value=1
     )
     theirs[...] = x
-    # Chunks never written read as the fill value.
-    for coords in [(0, 0, 0), (1, 3, 4)]:
+    # Units never written read as the fill value (whole shards, where sharded).
+    for coords in [(0, 0, 0), (1, 1, 1)]:
         key = theirs.metadata.encode_chunk_key(coords)
         zarr.core.sync.sync(theirs.store.delete(key))
+    if "shards" in LAYOUTS[layout]:  # and chunks left out of a shard (all fill) too
+        theirs[2, 10:15, 0:7] = 1
     reader = region_reader(theirs)
     assert isinstance(reader, ChunkReader)
     region = data.draw(regions(theirs.shape))
     got = reader[region]
     assert got.dtype == theirs.dtype
     np.testing.assert_array_equal(got, theirs[region])
+    whole = tuple(slice(0, n) for n in theirs.shape)  # every missing unit and chunk included
+    np.testing.assert_array_equal(reader[whole], theirs[...])
 
 
 def test_reader_leaves_what_it_cannot_read_to_zarr(tmp_path):
-    sharded = zarr.create_array(
-        str(tmp_path / "s.zarr"), shape=(8, 8), chunks=(2, 2), shards=(4, 4), dtype="u1"
-    )
     blosc = zarr.create_array(
         str(tmp_path / "b.zarr"), shape=(8, 8), chunks=(2, 2), dtype="u1",
         compressors=V3.BloscCodec(),
@@ -125,7 +140,12 @@ def test_reader_leaves_what_it_cannot_read_to_zarr(tmp_path):
         str(tmp_path / "f.zarr"), shape=(8, 8), chunks=(2, 2), dtype="u1", zarr_format=2,
         order="F",
     )  # fmt: skip
-    for array in (sharded, blosc, fortran):
+    nested = zarr.create_array(
+        str(tmp_path / "n.zarr"), shape=(8, 8), chunks=(4, 4), dtype="u1",
+        serializer=V3.ShardingCodec(chunk_shape=(2, 2), codecs=[V3.ShardingCodec(chunk_shape=(1, 1))]),
+        compressors=None,
+    )  # fmt: skip
+    for array in (blosc, fortran, nested):
         assert region_reader(array) is array
     x = np.arange(8)
     assert region_reader(x) is x
@@ -160,3 +180,53 @@ def test_every_chunk_of_a_region_is_read_once(tmp_path, monkeypatch):
     monkeypatch.setattr(reader.store, "get", lambda c: seen.append(c) or get(c))
     np.testing.assert_array_equal(reader[4:11, 6:15], x[4:11, 6:15])
     assert sorted(seen) == sorted(itertools.product(range(0, 3), range(0, 3)))
+
+
+def _index_at_start(store):
+    codec = V3.ShardingCodec(
+        chunk_shape=(4, 4), codecs=[V3.BytesCodec(), V3.ZstdCodec(level=1)], index_location="start"
+    )
+    return zarr.create_array(
+        store, shape=(13, 18), chunks=(8, 8), dtype="i4", serializer=codec, compressors=None
+    )
+
+
+@pytest.mark.parametrize("store", ["local", "memory"])
+def test_reader_reads_shards_with_the_index_at_the_start(tmp_path, store):
+    array = _index_at_start(
+        str(tmp_path / "a.zarr") if store == "local" else zarr.storage.MemoryStore()
+    )
+    x = np.arange(13 * 18, dtype="i4").reshape(13, 18)
+    array[...] = x
+    reader = region_reader(array)
+    assert isinstance(reader, ChunkReader)
+    assert not reader.codec.fast  # read here, but written by zarr (the writer puts it last)
+    np.testing.assert_array_equal(reader[0:13, 0:18], x)
+    np.testing.assert_array_equal(reader[3:11, 5:17], x[3:11, 5:17])
+
+
+def test_a_sharded_read_fetches_only_the_index_and_the_chunks_it_needs(tmp_path, monkeypatch):
+    array = zarr.create_array(
+        str(tmp_path / "a.zarr"), shape=(16, 16), chunks=(4, 4), shards=(8, 8), dtype="u2"
+    )
+    x = np.arange(256, dtype="u2").reshape(16, 16)
+    array[...] = x
+    reader = ChunkReader(array)
+    asked = []
+    get_ranges = reader.store.get_ranges
+    monkeypatch.setattr(
+        reader.store, "get_ranges", lambda c, r: asked.append((c, len(r))) or get_ranges(c, r)
+    )
+    np.testing.assert_array_equal(reader[1:5, 1:3], x[1:5, 1:3])  # chunks (0, 0), (1, 0)
+    assert asked == [((0, 0), 1), ((0, 0), 2)]  # the index, then both chunks in one read
+
+
+def test_a_corrupt_shard_index_is_refused(tmp_path):
+    (array, _), x = make_pair(tmp_path, "v3 sharded", "uint16")
+    array[...] = x
+    path = tmp_path / "zarr.zarr" / "c" / "0" / "0"
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF  # inside the index, before its checksum
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="shard index is corrupt"):
+        region_reader(array)[0:5, 0:7]
