@@ -38,6 +38,13 @@ class Tracker:
         self.bytes = [0] * len(units)
         self.lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to another process (a dask worker): its events stay there, unreported.
+        return {"units_total": self.units_total, "bytes_total": self.bytes_total}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(None, state["units_total"], state["bytes_total"])
+
     def for_level(self, level: int) -> Callable[[int], None] | None:
         if self.callback is None:
             return None

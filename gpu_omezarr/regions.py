@@ -20,6 +20,7 @@ import zarr
 
 from .backends import get_backend
 from .plan import Level
+from .progress import Tracker
 from .stream import tiles, write_levels
 from .writer import chunk_writers
 
@@ -67,6 +68,7 @@ def write_region(
     method: str,
     backend: Any,
     resume: bool = False,
+    tracker: Tracker | None = None,
 ) -> None:
     """Stage 1, one task: levels 0..k of the region of level 0 at ``origin``, which is
     ``source[read]``."""
@@ -76,7 +78,8 @@ def write_region(
         piece = source[read]
     else:  # a file-backed array: read tile by tile, ahead of the kernels
         piece = _Window(source, read)
-    with chunk_writers(arrays, resume=resume) as writers:
+    on_unit = tracker.for_level if tracker is not None else None
+    with chunk_writers(arrays, on_unit, resume) as writers:
         write_levels(piece, levels, writers, get_backend(backend), method, origin=origin)
 
 
@@ -87,6 +90,7 @@ def write_coarse(
     method: str,
     backend: Any,
     resume: bool = False,
+    tracker: Tracker | None = None,
     *after: Any,
 ) -> None:
     """Stage 2, one task: levels k+1.. from level k as stored (after the tasks ``after``)."""
@@ -95,7 +99,8 @@ def write_coarse(
         replace(lv, cumulative=tuple(c // b for c, b in zip(lv.cumulative, base, strict=True)))
         for lv in levels[k:]
     ]
-    with chunk_writers(arrays[k:], resume=resume) as writers:
+    on_unit = (lambda i: tracker.for_level(k + i)) if tracker is not None else None
+    with chunk_writers(arrays[k:], on_unit, resume) as writers:
         write_levels(arrays[k], rebased, writers, get_backend(backend), method, write_first=False)
 
 
@@ -106,9 +111,12 @@ def tasks(
     method: str,
     backend: Any,
     resume: bool = False,
+    tracker: Tracker | None = None,
 ) -> list[Any]:
     """Both stages as ``dask.delayed`` tasks; the last one finishes after all the others.
-    ``arrays`` may itself be delayed (made by an earlier task of the graph)."""
+    ``arrays`` may itself be delayed (made by an earlier task of the graph). ``tracker``
+    hears of every unit stored by tasks that run in this process (threads); a copy sent to
+    another process reports nothing."""
     import dask
 
     units = [lv.shards or lv.chunks for lv in levels]
@@ -121,13 +129,21 @@ def tasks(
         origin = [r.start for r in region]
         stage1.append(
             dask.delayed(write_region, pure=False)(
-                piece, read, origin, levels[: k + 1], arrays[: k + 1], method, backend, resume
+                piece,
+                read,
+                origin,
+                levels[: k + 1],
+                arrays[: k + 1],
+                method,
+                backend,
+                resume,
+                tracker,
             )
         )
     if k + 1 == len(levels):
         return stage1
     coarse = dask.delayed(write_coarse, pure=False)(
-        levels, arrays, k, method, backend, resume, *stage1
+        levels, arrays, k, method, backend, resume, tracker, *stage1
     )
     return [coarse]
 
@@ -140,9 +156,10 @@ def run(
     method: str,
     backend: Any,
     resume: bool = False,
+    tracker: Tracker | None = None,
 ) -> None:
     """Both stages on ``client`` (a ``distributed.Client``); returns when all is stored."""
-    client.compute(tasks(source, levels, arrays, method, backend, resume), sync=True)
+    client.compute(tasks(source, levels, arrays, method, backend, resume, tracker), sync=True)
 
 
 def _whole(region: tuple[slice, ...]) -> tuple[slice, ...]:

@@ -78,3 +78,56 @@ def test_compute_false_is_a_graph_of_region_tasks(tmp_path, monkeypatch, schedul
     assert len(regions) > 1
     graph.compute(scheduler=scheduler)
     assert files(lazy) == files(one)
+
+
+class Recorder:
+    """A progress callback that remembers its events and whether it was closed."""
+
+    def __init__(self):
+        self.events, self.closed = [], False
+
+    def __call__(self, event):
+        assert not self.closed
+        self.events.append(event)
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.mark.parametrize("scheduler", ["threads", "processes"])
+def test_compute_false_reports_progress_from_this_process(tmp_path, monkeypatch, scheduler):
+    monkeypatch.setattr(gpu_omezarr.regions, "REGION_BYTES", 1)  # a coarse stage too
+    x = np.random.default_rng(7).integers(0, 900, (12, 70, 90)).astype(np.uint16)
+    progress = Recorder()
+    [graph] = g.write_image(
+        x,
+        str(tmp_path / "lazy.zarr"),
+        axes="zyx",
+        storage_options={"chunks": (4, 16, 16), "shards": (4, 32, 32)},
+        compute=False,
+        progress=progress,
+    )
+    assert progress.events == []  # nothing before it is computed
+    graph.compute(scheduler=scheduler)
+    if scheduler == "processes":  # the tasks ran elsewhere: their copies reported nothing
+        assert progress.events == []
+        return
+    assert progress.closed
+    done = {}
+    for e in progress.events:
+        done.setdefault(e.level, []).append(e.units_done)
+    levels = zarr.open_group(str(tmp_path / "lazy.zarr")).attrs["ome"]["multiscales"][0]
+    assert sorted(done) == list(range(len(levels["datasets"])))
+    for level, counts in done.items():  # every unit once, counted up to the total
+        total = next(e.units_total for e in progress.events if e.level == level)
+        assert sorted(counts) == list(range(1, total + 1))
+    assert max(e.all_bytes_done for e in progress.events) == progress.events[0].all_bytes_total
+
+
+def test_progress_on_a_cluster_of_processes_does_not_break_the_write(tmp_path, client):
+    x = np.random.default_rng(8).integers(0, 900, (12, 70, 90)).astype(np.uint16)
+    progress = Recorder()
+    with client.as_current():
+        g.write_image(x, str(tmp_path / "c.zarr"), axes="zyx", progress=progress)
+    assert progress.closed
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "c.zarr/s0"))[...], x)

@@ -257,6 +257,7 @@ def _graph(
     blocks: dict[str, Any],
     overwrite: bool,
     resume: bool,
+    progress: ProgressCallback | None,
 ) -> Any:
     """The write as a dask graph of region tasks (``compute=False``): arrays created first,
     then every region, then the coarse levels, then the metadata."""
@@ -268,8 +269,25 @@ def _graph(
         group, existing, fmt, source.dtype, levels, axes, storage_options, overwrite, resume
     )
     target, staging, arrays = prepared
-    tasks = regions.tasks(source, levels, arrays, method, backend, resume)
-    return dask.delayed(_finish, pure=False)(target, staging, fmt, levels, blocks, *tasks)
+    tracker = _tracker(progress, levels, source.dtype)
+    tasks = regions.tasks(source, levels, arrays, method, backend, resume, tracker)
+    finish = dask.delayed(_finish, pure=False)(target, staging, fmt, levels, blocks, *tasks)
+    return dask.delayed(_closed, pure=False)(finish, tracker)
+
+
+def _closed(result: Any, tracker: Tracker) -> Any:
+    tracker.close()  # the progress bar goes once the metadata is written
+    return result
+
+
+def _tracker(progress: ProgressCallback | None, levels: Sequence[Level], dtype: Any) -> Tracker:
+    """Counts every level's stored units for ``progress``."""
+    itemsize = np.dtype(dtype).itemsize
+    units = [
+        math.prod(-(-n // u) for n, u in zip(lv.shape, lv.shards or lv.chunks, strict=True))
+        for lv in levels
+    ]
+    return Tracker(progress, units, [math.prod(lv.shape) * itemsize for lv in levels])
 
 
 def _stream(
@@ -282,18 +300,16 @@ def _stream(
     resume: bool,
 ) -> None:
     """Every level's data into ``arrays``: streamed from level 0, or each level given."""
+    tracker = _tracker(progress, levels, sources[0].dtype)
     client = _active_client()
     if client is not None and len(sources) == 1:
         from .. import regions
 
-        regions.run(client, sources[0], levels, arrays, method or "nearest", backend, resume)
+        with contextlib.closing(tracker):
+            regions.run(
+                client, sources[0], levels, arrays, method or "nearest", backend, resume, tracker
+            )
         return
-    itemsize = np.dtype(sources[0].dtype).itemsize
-    units = [
-        math.prod(-(-n // u) for n, u in zip(lv.shape, lv.shards or lv.chunks, strict=True))
-        for lv in levels
-    ]
-    tracker = Tracker(progress, units, [math.prod(lv.shape) * itemsize for lv in levels])
     with contextlib.closing(tracker), chunk_writers(arrays, tracker.for_level, resume) as writers:
         if len(sources) == 1:
             write_levels(sources[0], levels, writers, backend, method or "nearest")
@@ -434,6 +450,10 @@ def write_image(
         metadata) for any dask scheduler. Nothing is written until it is computed.
     backend : "auto", "numpy", "cupy" or a Backend
     progress : callable(Progress), True for a text bar, or None
+        Called once per stored unit (chunk or shard), from the encoder threads. With
+        ``compute=False`` or a dask.distributed client, units stored in this process are
+        reported (threaded scheduler, in-process cluster); workers in other processes
+        report nothing (use ``distributed.progress`` there).
     write_translation : bool
         False writes scales only (ome-zarr-py's convention).
     overwrite : bool
@@ -500,6 +520,7 @@ def write_image(
             blocks,
             overwrite,
             resume,
+            progress_cb,
         )
         return [graph]
     return _run(job, compute)
