@@ -11,7 +11,8 @@ round-robin over the writers and the table shows the median and the range.
 
 ``--source memory``: the image is a NumPy array in the process (peak RSS shown above it).
 ``--source zarr``: the image is a Zarr array on disk, opened lazily (dask for the peers), so
-peak RSS is the writer's own working memory plus the interpreter.
+peak RSS is the writer's own working memory plus the interpreter. ``--source zarr-sharded``:
+the same, stored in shards of 16 x 1024 x 1024 (a 0.5 pyramid's level 0, re-pyramided).
 """
 
 import argparse
@@ -26,6 +27,7 @@ import tempfile
 import time
 
 CHUNKS = (16, 256, 256)
+SOURCE_SHARDS = (16, 1024, 1024)  # --source zarr-sharded: as OME-Zarr 0.5 writers store it
 ZSTD = {"name": "zstd", "configuration": {"level": 1}}
 
 WRITERS = {
@@ -58,7 +60,7 @@ def rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def make_source(shape, path=None):
+def make_source(shape, path=None, shards=None):
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -70,7 +72,12 @@ def make_source(shape, path=None):
     import zarr
 
     out = zarr.create_array(
-        path, shape=shape, chunks=CHUNKS, dtype="uint16", compressors=zarr.codecs.ZstdCodec(level=1)
+        path,
+        shape=shape,
+        chunks=CHUNKS,
+        shards=shards,
+        dtype="uint16",
+        compressors=zarr.codecs.ZstdCodec(level=1),
     )
     for z in range(0, shape[0], CHUNKS[0]):
         block = rng.integers(0, 4000, (min(CHUNKS[0], shape[0] - z), *shape[1:]), dtype=np.uint16)
@@ -172,7 +179,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shape", type=int, nargs=3, default=(128, 2048, 2048))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--source", choices=("memory", "zarr"), default="memory")
+    parser.add_argument("--source", choices=("memory", "zarr", "zarr-sharded"), default="memory")
     parser.add_argument("--only", nargs="*", default=list(WRITERS))
     parser.add_argument("--child", nargs=3)
     args = parser.parse_args()
@@ -183,11 +190,12 @@ def main() -> None:
         return
     work = tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR"))
     source_path = "-"
-    if args.source == "zarr":
+    if args.source != "memory":
         source_path = os.path.join(work, "source.zarr")
-        make_source(shape, source_path)
+        sharded = args.source == "zarr-sharded"
+        make_source(shape, source_path, SOURCE_SHARDS if sharded else None)
     runs: dict[str, list[dict]] = {kind: [] for kind in args.only}
-    for _ in range(args.repeats):
+    for round_ in range(args.repeats):
         for kind in args.only:
             out = os.path.join(work, "out.zarr")
             os.sync()  # the last run's dirty pages are not this run's cost
@@ -195,11 +203,17 @@ def main() -> None:
             done = subprocess.run(
                 [*cmd, "--child", kind, source_path, out], capture_output=True, text=True
             )
+            stored = sum(
+                os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs
+            )
             shutil.rmtree(out, ignore_errors=True)
             if done.returncode:
                 print(f"{kind} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
                 continue
-            runs[kind].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            runs[kind].append(
+                json.loads(done.stdout.strip().splitlines()[-1])
+                | {"stored": stored, "round": round_}
+            )
     shutil.rmtree(work, ignore_errors=True)
     report(shape, args, runs)
 
@@ -212,25 +226,37 @@ def report(shape, args, runs) -> None:
         f"# {shape} uint16 ({mib:,.0f} MiB) from {args.source}, chunks {CHUNKS}, zstd 1, "
         f"{os.cpu_count()} cores, median of {args.repeats}\n"
     )
-    rss_label = "peak RSS MiB" if args.source == "zarr" else "peak RSS above the source, MiB"
+    rss_label = "peak RSS MiB" if args.source != "memory" else "peak RSS above the source, MiB"
     print(
-        f"| writer | seconds (range) | MiB/s of level 0 | x TensorStore level 0 | {rss_label} "
-        "| page faults (median) |"
+        "| writer | seconds (range) | MiB/s of level 0 | x TensorStore level 0 "
+        "| x TensorStore, paired by round (range) | CPU s: user + sys | MB stored "
+        f"| {rss_label} | page faults (median) |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for kind, results in runs.items():
         if not results:
-            print(f"| {WRITERS[kind]} | failed | | | | |")
+            print(f"| {WRITERS[kind]} | failed | | | | | | | |")
             continue
         seconds = [r["seconds"] for r in results]
         peak = max(
             r["peak_rss"] - (r["rss_before"] if args.source == "memory" else 0) for r in results
         )
         ratio = f"{med[kind] / base:.2f}" if base else "-"
+        # Each writer against TensorStore in the same round: the machine's slow drifts cancel.
+        ts_by_round = {t["round"]: t["seconds"] for t in runs.get("ts", [])}
+        pairs = [
+            r["seconds"] / ts_by_round[r["round"]] for r in results if r["round"] in ts_by_round
+        ]
+        paired = (
+            f"{statistics.median(pairs):.2f} ({min(pairs):.2f}-{max(pairs):.2f})" if pairs else "-"
+        )
+        user = statistics.median(r["cpu"] - r["sys"] for r in results)
+        system = statistics.median(r["sys"] for r in results)
         print(
             f"| {WRITERS[kind]} | {med[kind]:.2f} ({min(seconds):.2f}-{max(seconds):.2f}) "
-            f"| {mib / med[kind]:,.0f} | {ratio} | {peak / 2**20:,.0f} "
-            f"| {statistics.median(r['faults'] for r in results):,.0f} |"
+            f"| {mib / med[kind]:,.0f} | {ratio} | {paired} | {user:.2f} + {system:.2f} "
+            f"| {statistics.median(r['stored'] for r in results) / 1e6:,.0f} "
+            f"| {peak / 2**20:,.0f} | {statistics.median(r['faults'] for r in results):,.0f} |"
         )
 
 
