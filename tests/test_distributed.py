@@ -80,6 +80,24 @@ def test_compute_false_is_a_graph_of_region_tasks(tmp_path, monkeypatch, schedul
     assert files(lazy) == files(one)
 
 
+@pytest.mark.parametrize("scheduler", ["threads", "processes"])
+def test_labels_with_compute_false_are_region_tasks_listed_last(tmp_path, monkeypatch, scheduler):
+    monkeypatch.setattr(gpu_omezarr.regions, "REGION_BYTES", 1)
+    rng = np.random.default_rng(9)
+    x = rng.integers(0, 900, (12, 70, 90)).astype(np.uint16)
+    labels = rng.integers(0, 5, x.shape).astype(np.uint32)
+    kwargs = dict(storage_options={"chunks": (4, 16, 16), "shards": (4, 32, 32)})
+    for root in ("one.zarr", "lazy.zarr"):
+        g.write_image(x, str(tmp_path / root), axes="zyx", **kwargs)
+    g.write_labels(labels, str(tmp_path / "one.zarr"), "cells", **kwargs)
+    [graph] = g.write_labels(labels, str(tmp_path / "lazy.zarr"), "cells", compute=False, **kwargs)
+    assert not (tmp_path / "lazy.zarr" / "labels").exists()  # nothing before it is computed
+    assert sum(str(k).startswith("write_region") for k in dict(graph.dask)) > 1
+    graph.compute(scheduler=scheduler)
+    assert files(tmp_path / "lazy.zarr") == files(tmp_path / "one.zarr")
+    assert zarr.open_group(str(tmp_path / "lazy.zarr/labels")).attrs["ome"]["labels"] == ["cells"]
+
+
 class Recorder:
     """A progress callback that remembers its events and whether it was closed."""
 

@@ -717,29 +717,25 @@ def write_labels(
     }
     _refuse_existing(label_existing, label_path, overwrite or resume)
     progress_cb = _progress(progress)
+    image = (labels, levels, axes_list, method, backend_obj, storage_options)
+    if not compute:  # region tasks, as write_image's; listed in `labels` after the metadata
+        import dask
 
-    def job() -> None:
-        root = open_group(group, fmt, resolve_group_format(group, fmt)[0])
-        with updating(root) as fresh:  # one creator, even with concurrent label writers
-            labels_group = fresh.require_group("labels")
-        _write(
-            labels_group.require_group(name),
-            None,
-            fmt,
-            [labels],
-            levels,
-            axes_list,
-            method,
-            backend_obj,
-            storage_options,
-            progress_cb,
-            blocks,
-            overwrite,
-            resume,
-        )
-        _list_label(labels_group, fmt, name)
+        labels_group, target = dask.delayed(_label_groups, pure=False, nout=2)(group, fmt, name)
+        graph = _graph(target, None, fmt, *image, blocks, overwrite, resume, progress_cb)
+        return [dask.delayed(_list_label, pure=False)(labels_group, fmt, name, graph)]
+    labels_group, target = _label_groups(group, fmt, name)
+    _write(target, None, fmt, [labels], *image[1:], progress_cb, blocks, overwrite, resume)
+    _list_label(labels_group, fmt, name)
+    return []
 
-    return _run(job, compute)
+
+def _label_groups(group: GroupLike, fmt: meta.Format, name: str) -> tuple[zarr.Group, Any]:
+    """The ``labels`` group (made if missing) and its child ``name`` (made if missing)."""
+    root = open_group(group, fmt, resolve_group_format(group, fmt)[0])
+    with updating(root) as fresh:  # one creator, even with concurrent label writers
+        labels_group = fresh.require_group("labels")
+    return labels_group, labels_group.require_group(name)
 
 
 def write_multiscale_labels(
@@ -787,9 +783,9 @@ def write_multiscale_labels(
     return _run(job, compute)
 
 
-def _list_label(labels_group: zarr.Group, fmt: meta.Format, name: str) -> None:
-    """Name ``name`` once in the ``labels`` list, last, after its image is complete; under a
-    lock, so labels written by concurrent processes are all listed."""
+def _list_label(labels_group: zarr.Group, fmt: meta.Format, name: str, *after: Any) -> None:
+    """Name ``name`` once in the ``labels`` list, last, after its image is complete (and the
+    tasks ``after``); under a lock, so labels written by concurrent processes are all listed."""
     with updating(labels_group) as fresh:
         names = meta.add_label_name(read_blocks(fresh).get("labels"), name)
         write_blocks(fresh, fmt, {"labels": names})
