@@ -7,7 +7,14 @@ Every writer gets the same chunks (16 x 256 x 256, no shards), the same codec (z
 and the same data (uint16 noise rounded to multiples of 16: some compressibility). Each run is
 a fresh process; imports and making the source happen before the clock starts, so the time
 is the write alone (first-call costs such as loading compiled kernels included). Runs go
-round-robin over the writers and the table shows the median and the range.
+round-robin over the writers, each round starting one writer later, and the table shows the
+median and the range.
+
+``--settle S``: each writer waits S seconds (source made, clock not started). On a VM that
+hands freed memory back to its host (free page reporting, as on this project's machines), the
+first touch of a page the host took back costs about 3 ms per MB written, nine times the write
+into warm memory, and how much is warm depends on what ran just before. After ~10 s every
+writer starts from the same cold state: slower for all, but no order effects.
 
 ``--source memory``: the image is a NumPy array in the process (peak RSS shown above it).
 ``--source zarr``: the image is a Zarr array on disk, opened lazily (dask for the peers), so
@@ -93,12 +100,14 @@ def child(kind: str, shape, source_path: str | None, out: str) -> None:
         import tensorstore as ts
     elif kind.startswith("ours"):
         import gpu_omezarr
+        import gpu_omezarr.api.image  # the package loads its parts lazily: load them now
     elif kind.startswith("omezarr"):
         import dask.array as da
         import ome_zarr.writer
     elif kind.startswith("ngff"):
         import dask.array as da
         import ngff_zarr
+    time.sleep(float(os.environ.get("BENCH_SETTLE", "0")))
     before = rss()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
@@ -181,8 +190,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--source", choices=("memory", "zarr", "zarr-sharded"), default="memory")
     parser.add_argument("--only", nargs="*", default=list(WRITERS))
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="seconds each writer waits before its clock starts (see the module docstring)",
+    )
     parser.add_argument("--child", nargs=3)
     args = parser.parse_args()
+    os.environ["BENCH_SETTLE"] = str(args.settle)  # read by the children
     shape = tuple(args.shape)
     if args.child:
         kind, source_path, out = args.child
@@ -196,7 +212,10 @@ def main() -> None:
         make_source(shape, source_path, SOURCE_SHARDS if sharded else None)
     runs: dict[str, list[dict]] = {kind: [] for kind in args.only}
     for round_ in range(args.repeats):
-        for kind in args.only:
+        # Each round starts one writer later: every writer follows every other equally often
+        # (what ran before changes how warm the machine's free memory is).
+        shift = round_ % len(args.only)
+        for kind in args.only[shift:] + args.only[:shift]:
             out = os.path.join(work, "out.zarr")
             os.sync()  # the last run's dirty pages are not this run's cost
             cmd = [sys.executable, __file__, "--shape", *map(str, shape)]
@@ -224,7 +243,7 @@ def report(shape, args, runs) -> None:
     base = med.get("ts")
     print(
         f"# {shape} uint16 ({mib:,.0f} MiB) from {args.source}, chunks {CHUNKS}, zstd 1, "
-        f"{os.cpu_count()} cores, median of {args.repeats}\n"
+        f"{os.cpu_count()} cores, median of {args.repeats}, settle {args.settle:g} s\n"
     )
     rss_label = "peak RSS MiB" if args.source != "memory" else "peak RSS above the source, MiB"
     print(

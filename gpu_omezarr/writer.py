@@ -91,7 +91,11 @@ class ChunkWriter:
         self.pool = pool
         self.limit = limit
         self.on_unit = on_unit
-        self.futures: list[Future[None]] = []
+        # Units queued and not yet stored; each leaves the set as it finishes, and the first
+        # error is kept to be raised at the next write, not after the whole source is read.
+        self._pending: set[Future[None]] = set()
+        self._pending_lock = threading.Lock()
+        self._error: BaseException | None = None
         self._partial: dict[tuple[int, ...], tuple[np.ndarray, int]] = {}
         self.store = ChunkStore(array)
 
@@ -135,6 +139,8 @@ class ChunkWriter:
                 self._partial[coords] = (buffer, filled)
 
     def _submit(self, coords: tuple[int, ...], block: np.ndarray, bounded: bool = True) -> None:
+        if self._error is not None:
+            raise self._error
         if bounded:
             self.limit.acquire()
         try:
@@ -143,22 +149,17 @@ class ChunkWriter:
             if bounded:
                 self.limit.release()
             raise
-        if bounded:
-            future.add_done_callback(lambda _: self.limit.release())
-        self.futures.append(future)
-        if len(self.futures) >= 256:
-            self._collect()
+        with self._pending_lock:
+            self._pending.add(future)
+        future.add_done_callback(functools.partial(self._finished, bounded))
 
-    def _collect(self) -> None:
-        """Forget stored units, so bookkeeping stays small; raise a failed unit's error now
-        rather than after the whole source has been read."""
-        pending = []
-        for future in self.futures:
-            if not future.done():
-                pending.append(future)
-            elif future.exception() is not None:
-                raise future.exception()
-        self.futures = pending
+    def _finished(self, bounded: bool, future: Future[None]) -> None:
+        if bounded:
+            self.limit.release()
+        if self._error is None and not future.cancelled() and future.exception() is not None:
+            self._error = future.exception()
+        with self._pending_lock:
+            self._pending.discard(future)
 
     def _store_unit(self, coords: tuple[int, ...], block: np.ndarray) -> None:
         region = tuple(
@@ -188,9 +189,12 @@ class ChunkWriter:
 
     def wait(self) -> None:
         """Block until every queued unit is stored; re-raise the first error."""
-        for future in self.futures:
+        with self._pending_lock:
+            pending = list(self._pending)
+        for future in pending:
             future.result()
-        self.futures.clear()
+        if self._error is not None:
+            raise self._error
         if self._partial:
             missing = sorted(self._partial)[:3]
             raise RuntimeError(f"{self.array.path}: units {missing} were never completed")

@@ -139,6 +139,38 @@ def test_a_source_failing_midway_leaves_no_image(tmp_path, monkeypatch):
     np.testing.assert_array_equal(zarr.open_array(str(path / "s0"))[...], x)
 
 
+
+class CountingSource:
+    """An in-memory image that counts the tiles read from it."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.x, self.reads = x, 0
+        self.shape, self.dtype = x.shape, x.dtype
+
+    def __getitem__(self, region):
+        self.reads += 1
+        return self.x[region]
+
+
+def test_a_failing_store_write_stops_the_stream_early(tmp_path, monkeypatch):
+    monkeypatch.setattr(g.stream, "TILE_BYTES", 1)  # a tile per row of chunks: 16 tiles
+    put = g.storage.ChunkStore.put
+    calls = []
+
+    def failing_put(self, coords, data):
+        calls.append(coords)
+        if len(calls) > 3:
+            raise OSError("disk full")
+        put(self, coords, data)
+
+    monkeypatch.setattr(g.storage.ChunkStore, "put", failing_put)
+    source = CountingSource(np.ones((256, 64), np.uint8))
+    path = tmp_path / "img.zarr"
+    with pytest.raises(OSError, match="disk full"):
+        g.write_image(source, str(path), storage_options={"chunks": (16, 16), "shards": None})
+    assert source.reads < 16  # raised while streaming, not after reading everything
+    assert not looks_finished(path)
+
 ADD_LABEL = textwrap.dedent(
     """
     import sys, time
