@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numcodecs
+import numcodecs.abc
 import numpy as np
 import zarr
 from google_crc32c import value as crc32c
@@ -110,10 +111,16 @@ class ChunkCodec:
             data = codec.encode(data)
         return bytes(data) if not isinstance(data, bytes) else data
 
-    def decode(self, data: Any) -> np.ndarray:
-        """One whole chunk (its stored shape, edge padding included) from its stored bytes."""
-        for codec in reversed(self.chain or ()):
-            data = codec.decode(data)
+    def decode(self, data: Any, out: np.ndarray | None = None) -> np.ndarray:
+        """One whole chunk (its stored shape, edge padding included) from its stored bytes;
+        into ``out`` (C-contiguous, the stored dtype and chunk shape) where the last codec
+        can decode in place, else a new array."""
+        chain = list(reversed(self.chain or ()))
+        for i, codec in enumerate(chain):
+            if out is not None and i == len(chain) - 1 and isinstance(codec, numcodecs.abc.Codec):
+                data = codec.decode(data, out)
+            else:
+                data = codec.decode(data)
         return np.frombuffer(data, self.stored).reshape(self.chunk_shape)
 
     def decode_index(self, data: bytes) -> np.ndarray:

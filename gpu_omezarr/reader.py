@@ -5,6 +5,7 @@ and a fresh array per chunk (bench/results/pyramid.md)."""
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,7 @@ import numpy as np
 import zarr
 
 from .codecs import EMPTY, ChunkCodec
-from .storage import ChunkStore
+from .storage import ChunkStore, ReadBuffer
 
 
 def region_reader(source: Any) -> Any:
@@ -35,6 +36,15 @@ class ChunkReader:
         self.dtype = np.dtype(array.dtype)
         self.codec = codec or ChunkCodec(array)
         self.store = ChunkStore(array)
+        self._local = threading.local()  # per reading thread: buffers used again every chunk
+
+    def _scratch(self) -> tuple[ReadBuffer, np.ndarray]:
+        """This thread's buffers for a chunk's stored bytes and its decoded values."""
+        local = self._local
+        if not hasattr(local, "stored"):
+            local.stored = ReadBuffer()
+            local.decoded = np.empty(self.codec.chunk_shape, self.codec.stored)
+        return local.stored, local.decoded
 
     def __getitem__(self, region: tuple[slice, ...]) -> np.ndarray:
         bounds = [r.indices(n) for r, n in zip(region, self.shape, strict=True)]
@@ -43,9 +53,10 @@ class ChunkReader:
         start = [a for a, _, _ in bounds]
         stop = [max(a, b) for a, b, _ in bounds]
         out = np.empty([b - a for a, b in zip(start, stop, strict=True)], self.dtype)
+        stored, decoded = self._scratch()
         chunk = self.codec.chunk_shape
         grid = [range(a // c, -(-b // c)) for a, b, c in zip(start, stop, chunk, strict=True)]
-        for coords, data in self._chunks(itertools.product(*grid)):
+        for coords, data in self._chunks(itertools.product(*grid), stored):
             lo = [k * c for k, c in zip(coords, chunk, strict=True)]
             cut = [
                 (max(a, s), min(a + c, e))
@@ -56,16 +67,17 @@ class ChunkReader:
                 out[into] = self.codec.fill
             else:
                 part = tuple(slice(a - low, b - low) for (a, b), low in zip(cut, lo, strict=True))
-                out[into] = self.codec.decode(data)[part]
+                out[into] = self.codec.decode(data, decoded)[part]
         return out
 
     def _chunks(
-        self, wanted: Iterator[tuple[int, ...]]
-    ) -> Iterator[tuple[tuple[int, ...], bytes | None]]:
-        """``(coords, stored bytes or None)`` of each wanted chunk (coordinates in chunks)."""
+        self, wanted: Iterator[tuple[int, ...]], scratch: ReadBuffer
+    ) -> Iterator[tuple[tuple[int, ...], Any]]:
+        """``(coords, stored bytes or None)`` of each wanted chunk (coordinates in chunks);
+        their bytes are read into ``scratch``, valid until the next shard (or chunk) is read."""
         if self.codec.shard_shape is None:
             for coords in wanted:
-                yield coords, self.store.get(coords)
+                yield coords, self.store.get(coords, scratch)
             return
         grid = self.codec.grid
         by_shard: dict[tuple[int, ...], list[tuple[int, ...]]] = defaultdict(list)
@@ -84,6 +96,8 @@ class ChunkReader:
                 for coords in inner
             ]
             stored = [(int(o), int(n)) for o, n in spans if o != EMPTY]
-            parts = iter(self.store.get_ranges(shard, stored) or []) if stored else iter(())
+            parts = (
+                iter(self.store.get_ranges(shard, stored, scratch) or []) if stored else iter(())
+            )
             for coords, (offset, _) in zip(inner, spans, strict=True):
                 yield coords, None if offset == EMPTY else next(parts)

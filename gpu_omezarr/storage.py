@@ -31,23 +31,32 @@ class ChunkStore:
     def key(self, coords: tuple[int, ...]) -> str:
         return self.array.metadata.encode_chunk_key(coords)
 
-    def get(self, coords: tuple[int, ...]) -> bytes | None:
-        """The stored bytes, or None where nothing is stored (read as the fill value)."""
+    def get(self, coords: tuple[int, ...], scratch: ReadBuffer | None = None) -> Any:
+        """The stored bytes, or None where nothing is stored (read as the fill value).
+
+        ``scratch``: a local file is read into it and a memoryview of it returned, valid until
+        the next read into it."""
         key = self.key(coords)
         if self._root is not None:
             try:
-                with open(self._root / key, "rb") as f:
-                    return f.read()
+                with open(self._root / key, "rb", buffering=0) as f:
+                    if scratch is None:
+                        return f.read()
+                    view = scratch.view(os.fstat(f.fileno()).st_size)
+                    return view[: f.readinto(view)]
             except FileNotFoundError:
                 return None
         buffer = sync(self.array.store.get(self._prefix + key, default_buffer_prototype()))
         return None if buffer is None else buffer.to_bytes()
 
     def get_ranges(
-        self, coords: tuple[int, ...], ranges: Sequence[tuple[int, int]]
-    ) -> list[bytes] | None:
+        self,
+        coords: tuple[int, ...],
+        ranges: Sequence[tuple[int, int]],
+        scratch: ReadBuffer | None = None,
+    ) -> list[Any] | None:
         """Parts of the stored bytes, each ``(offset, length)``; a negative offset counts from
-        the end. None where nothing is stored."""
+        the end. None where nothing is stored. ``scratch``: as for ``get``."""
         key = self.key(coords)
         if self._root is not None:
             try:
@@ -56,7 +65,15 @@ class ChunkStore:
                 return None
             try:
                 size = os.fstat(fd).st_size if any(o < 0 for o, _ in ranges) else 0
-                return [os.pread(fd, n, o if o >= 0 else size + o) for o, n in ranges]
+                starts = [o if o >= 0 else size + o for o, _ in ranges]
+                if scratch is None:
+                    return [os.pread(fd, n, o) for o, (_, n) in zip(starts, ranges, strict=True)]
+                view, parts, at = scratch.view(sum(n for _, n in ranges)), [], 0
+                for o, (_, n) in zip(starts, ranges, strict=True):
+                    got = os.preadv(fd, [view[at : at + n]], o)
+                    parts.append(view[at : at + got])
+                    at += n
+                return parts
             finally:
                 os.close(fd)
         store, proto = self.array.store, default_buffer_prototype()
@@ -97,3 +114,17 @@ class ChunkStore:
         with open(partial, "wb") as f:
             f.write(data)
         os.replace(partial, path)
+
+
+class ReadBuffer:
+    """Memory read into again and again: it stays mapped, where a fresh buffer per chunk is
+    faulted in anew (costly on VMs that hand freed memory back to their host)."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def view(self, size: int) -> memoryview:
+        """``size`` bytes of it; earlier views stay valid only until the next read."""
+        if len(self._buffer) < size:
+            self._buffer = bytearray(max(size, 2 * len(self._buffer)))
+        return memoryview(self._buffer)[:size]

@@ -177,7 +177,7 @@ def test_every_chunk_of_a_region_is_read_once(tmp_path, monkeypatch):
     reader = ChunkReader(array)
     seen = []
     get = reader.store.get
-    monkeypatch.setattr(reader.store, "get", lambda c: seen.append(c) or get(c))
+    monkeypatch.setattr(reader.store, "get", lambda c, *a: seen.append(c) or get(c, *a))
     np.testing.assert_array_equal(reader[4:11, 6:15], x[4:11, 6:15])
     assert sorted(seen) == sorted(itertools.product(range(0, 3), range(0, 3)))
 
@@ -215,7 +215,9 @@ def test_a_sharded_read_fetches_only_the_index_and_the_chunks_it_needs(tmp_path,
     asked = []
     get_ranges = reader.store.get_ranges
     monkeypatch.setattr(
-        reader.store, "get_ranges", lambda c, r: asked.append((c, len(r))) or get_ranges(c, r)
+        reader.store,
+        "get_ranges",
+        lambda c, r, *a: asked.append((c, len(r))) or get_ranges(c, r, *a),
     )
     np.testing.assert_array_equal(reader[1:5, 1:3], x[1:5, 1:3])  # chunks (0, 0), (1, 0)
     assert asked == [((0, 0), 1), ((0, 0), 2)]  # the index, then both chunks in one read

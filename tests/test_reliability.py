@@ -139,7 +139,6 @@ def test_a_source_failing_midway_leaves_no_image(tmp_path, monkeypatch):
     np.testing.assert_array_equal(zarr.open_array(str(path / "s0"))[...], x)
 
 
-
 class CountingSource:
     """An in-memory image that counts the tiles read from it."""
 
@@ -170,6 +169,7 @@ def test_a_failing_store_write_stops_the_stream_early(tmp_path, monkeypatch):
         g.write_image(source, str(path), storage_options={"chunks": (16, 16), "shards": None})
     assert source.reads < 16  # raised while streaming, not after reading everything
     assert not looks_finished(path)
+
 
 ADD_LABEL = textwrap.dedent(
     """
