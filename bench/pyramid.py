@@ -7,7 +7,7 @@ Every writer gets the same chunks (16 x 256 x 256, no shards), the same codec (z
 and the same data (uint16 noise rounded to multiples of 16: some compressibility). Each run is
 a fresh process; imports and making the source happen before the clock starts, so the time
 is the write alone (first-call costs such as loading compiled kernels included). Runs go
-round-robin over the writers, each round starting one writer later, and the table shows the
+in rounds, each round in its own shuffled order of the writers, and the table shows the
 median and the range.
 
 ``--settle S``: each writer waits S seconds (source made, clock not started). On a VM that
@@ -25,6 +25,7 @@ the same, stored in shards of 16 x 1024 x 1024 (a 0.5 pyramid's level 0, re-pyra
 import argparse
 import json
 import os
+import random
 import resource
 import shutil
 import statistics
@@ -198,12 +199,12 @@ def main() -> None:
     )
     parser.add_argument("--child", nargs=3)
     args = parser.parse_args()
-    os.environ["BENCH_SETTLE"] = str(args.settle)  # read by the children
     shape = tuple(args.shape)
     if args.child:
         kind, source_path, out = args.child
         child(kind, shape, None if source_path == "-" else source_path, out)
         return
+    os.environ["BENCH_SETTLE"] = str(args.settle)  # read by the children
     work = tempfile.mkdtemp(dir=os.environ.get("BENCH_DIR"))
     source_path = "-"
     if args.source != "memory":
@@ -212,10 +213,11 @@ def main() -> None:
         make_source(shape, source_path, SOURCE_SHARDS if sharded else None)
     runs: dict[str, list[dict]] = {kind: [] for kind in args.only}
     for round_ in range(args.repeats):
-        # Each round starts one writer later: every writer follows every other equally often
-        # (what ran before changes how warm the machine's free memory is).
-        shift = round_ % len(args.only)
-        for kind in args.only[shift:] + args.only[:shift]:
+        # A new order each round (the same for a given round): what ran just before a writer
+        # changes how warm the machine's free memory is, so no writer may always follow the
+        # same one (a peer that frees 1.6 GB at exit leaves the next writer warm memory).
+        order = random.Random(round_).sample(args.only, len(args.only))
+        for kind in order:
             out = os.path.join(work, "out.zarr")
             os.sync()  # the last run's dirty pages are not this run's cost
             cmd = [sys.executable, __file__, "--shape", *map(str, shape)]
