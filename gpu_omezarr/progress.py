@@ -66,10 +66,26 @@ class Tracker:
 
         return done
 
+    def from_level(self, first: int) -> LevelsFrom:
+        """This tracker as seen by a write of levels ``first``.. alone."""
+        return LevelsFrom(self, first)
+
     def close(self) -> None:
         close = getattr(self.callback, "close", None)
         if close is not None:
             close()
+
+
+@dataclass(frozen=True)
+class LevelsFrom:
+    """A :class:`Tracker` for a write that starts at level ``first``: its level ``i`` is the
+    tracker's level ``first + i``."""
+
+    tracker: Tracker
+    first: int
+
+    def for_level(self, level: int) -> Callable[[int], None] | None:
+        return self.tracker.for_level(self.first + level)
 
 
 class Bar:

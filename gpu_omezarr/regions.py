@@ -20,7 +20,7 @@ import zarr
 
 from .backends import get_backend
 from .plan import Level
-from .progress import Tracker
+from .progress import LevelsFrom, Tracker
 from .stream import tiles, write_levels
 from .writer import chunk_writers
 
@@ -68,7 +68,7 @@ def write_region(
     method: str,
     backend: Any,
     resume: bool = False,
-    tracker: Tracker | None = None,
+    tracker: Tracker | LevelsFrom | None = None,
 ) -> None:
     """Stage 1, one task: levels 0..k of the region of level 0 at ``origin``, which is
     ``source[read]``."""
@@ -90,7 +90,7 @@ def write_coarse(
     method: str,
     backend: Any,
     resume: bool = False,
-    tracker: Tracker | None = None,
+    tracker: Tracker | LevelsFrom | None = None,
     *after: Any,
 ) -> None:
     """Stage 2, one task: levels k+1.. from level k as stored (after the tasks ``after``)."""
@@ -111,7 +111,7 @@ def tasks(
     method: str,
     backend: Any,
     resume: bool = False,
-    tracker: Tracker | None = None,
+    tracker: Tracker | LevelsFrom | None = None,
 ) -> list[Any]:
     """Both stages as ``dask.delayed`` tasks; the last one finishes after all the others.
     ``arrays`` may itself be delayed (made by an earlier task of the graph). ``tracker``
@@ -156,7 +156,7 @@ def run(
     method: str,
     backend: Any,
     resume: bool = False,
-    tracker: Tracker | None = None,
+    tracker: Tracker | LevelsFrom | None = None,
 ) -> None:
     """Both stages on ``client`` (a ``distributed.Client``); returns when all is stored."""
     client.compute(tasks(source, levels, arrays, method, backend, resume, tracker), sync=True)

@@ -98,6 +98,29 @@ def test_labels_with_compute_false_are_region_tasks_listed_last(tmp_path, monkey
     assert zarr.open_group(str(tmp_path / "lazy.zarr/labels")).attrs["ome"]["labels"] == ["cells"]
 
 
+@pytest.mark.parametrize("scheduler", ["threads", "processes"])
+def test_given_levels_with_compute_false_are_region_tasks(tmp_path, monkeypatch, scheduler):
+    monkeypatch.setattr(gpu_omezarr.regions, "REGION_BYTES", 1)  # many regions per level
+    rng = np.random.default_rng(10)
+    x = rng.integers(0, 900, (12, 70, 90)).astype(np.uint16)
+    labels = rng.integers(0, 5, x.shape).astype(np.uint32)
+    # a strided view, a dask array with chunks across the stored chunks, odd shapes
+    pyramid = [x, x[:, ::2, ::2], da.from_array(np.ascontiguousarray(x[::2, ::4, ::4]), chunks=5)]
+    label_levels = [labels, labels[:, ::2, ::2], labels[::2, ::4, ::4]]
+    kwargs = dict(axes="zyx", storage_options={"chunks": (4, 16, 16), "shards": (4, 32, 32)})
+    one, lazy = tmp_path / "one.zarr", tmp_path / "lazy.zarr"
+    g.write_multiscale(pyramid, str(one), **kwargs)
+    g.write_multiscale_labels(label_levels, str(one), "cells", **kwargs)
+    [graph] = g.write_multiscale(pyramid, str(lazy), compute=False, **kwargs)
+    assert not lazy.exists()  # nothing written before it is computed
+    assert sum(str(k).startswith("write_region") for k in dict(graph.dask)) > len(pyramid)
+    graph.compute(scheduler=scheduler)
+    [graph] = g.write_multiscale_labels(label_levels, str(lazy), "cells", compute=False, **kwargs)
+    assert not (lazy / "labels").exists()
+    graph.compute(scheduler=scheduler)
+    assert files(lazy) == files(one)
+
+
 class Recorder:
     """A progress callback that remembers its events and whether it was closed."""
 
@@ -112,19 +135,25 @@ class Recorder:
         self.closed = True
 
 
+@pytest.mark.parametrize("given_levels", [False, True])
 @pytest.mark.parametrize("scheduler", ["threads", "processes"])
-def test_compute_false_reports_progress_from_this_process(tmp_path, monkeypatch, scheduler):
+def test_compute_false_reports_progress_from_this_process(
+    tmp_path, monkeypatch, scheduler, given_levels
+):
     monkeypatch.setattr(gpu_omezarr.regions, "REGION_BYTES", 1)  # a coarse stage too
     x = np.random.default_rng(7).integers(0, 900, (12, 70, 90)).astype(np.uint16)
     progress = Recorder()
-    [graph] = g.write_image(
-        x,
-        str(tmp_path / "lazy.zarr"),
+    kwargs = dict(
         axes="zyx",
         storage_options={"chunks": (4, 16, 16), "shards": (4, 32, 32)},
         compute=False,
         progress=progress,
     )
+    if given_levels:  # each level's tasks report as their own level
+        pyramid = [x, x[:, ::2, ::2], x[:, ::4, ::4]]
+        [graph] = g.write_multiscale(pyramid, str(tmp_path / "lazy.zarr"), **kwargs)
+    else:
+        [graph] = g.write_image(x, str(tmp_path / "lazy.zarr"), **kwargs)
     assert progress.events == []  # nothing before it is computed
     graph.compute(scheduler=scheduler)
     if scheduler == "processes":  # the tasks ran elsewhere: their copies reported nothing

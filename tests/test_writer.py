@@ -258,6 +258,62 @@ def test_write_multiscale_given_levels(tmp_path):
     assert scales == [[1.0, 1.0], [2.0, 2.0], [4.0, 4.0]]
 
 
+@pytest.mark.parametrize("version", ["0.4", "0.5"])
+def test_write_multiscale_labels_given_levels(tmp_path, version):
+    rng = np.random.default_rng(11)
+    image = rng.integers(0, 900, (9, 40, 30), dtype=np.uint16)
+    path = str(tmp_path / "img.zarr")
+    g.write_image(
+        image, path, axes="zyx", scale=(2.0, 0.5, 0.5), scale_factors=(2, 4), version=version
+    )
+    labels = rng.integers(0, 4, image.shape).astype(np.uint8)
+    pyramid = [labels, labels[:, ::2, ::2], labels[:, ::4, ::4]]
+    colors = [{"label-value": 1, "rgba": [255, 0, 0, 255]}]
+    g.write_multiscale_labels(pyramid, path, "cells", label_metadata={"colors": colors})
+    root = zarr.open_group(path, mode="r")
+    for i, level in enumerate(pyramid):  # as given: nothing downsampled again
+        np.testing.assert_array_equal(root[f"labels/cells/s{i}"][...], level)
+    blocks = g.api.image.read_blocks
+    assert blocks(root["labels"])["labels"] == ["cells"]
+    assert blocks(root["labels/cells"])["image-label"]["colors"] == colors
+    image_ms, label_ms = (blocks(g)["multiscales"][0] for g in (root, root["labels/cells"]))
+    assert label_ms["axes"] == image_ms["axes"]
+
+    def scales(ms):
+        return [d["coordinateTransformations"][0]["scale"] for d in ms["datasets"]]
+
+    assert scales(label_ms) == scales(image_ms)  # the parent's physical scale: it overlays
+    assert all(len(d["coordinateTransformations"]) == 1 for d in label_ms["datasets"])
+
+    import ome_zarr_models
+
+    if version == "0.4":
+        from ome_zarr_models.v04 import ImageLabel
+    else:
+        from ome_zarr_models.v05 import ImageLabel
+    ImageLabel.from_zarr(root["labels/cells"])
+    assert type(ome_zarr_models.open_ome_zarr(root)).__name__ == "Image"
+
+
+def test_write_multiscale_labels_refuses_bad_levels_before_writing(tmp_path):
+    path = str(tmp_path / "img.zarr")
+    g.write_image(np.zeros((16, 16), np.uint16), path, scale_factors=(2,))
+    labels = np.zeros((16, 16), np.uint32)
+    with pytest.raises(ValueError, match=r"pyramid\[1\]\.dtype"):
+        g.write_multiscale_labels([labels, labels[::2, ::2].astype(np.float32)], path, "cells")
+    with pytest.raises(ValueError, match=r"pyramid\[1\]"):
+        g.write_multiscale_labels([labels, labels[::2, ::2].astype(np.uint8)], path, "cells")
+    with pytest.raises(ValueError, match=r"pyramid\[1\]\.shape"):
+        g.write_multiscale_labels([labels[::2, ::2], labels], path, "cells")
+    assert not (tmp_path / "img.zarr" / "labels").exists()  # nothing was written
+    g.write_multiscale_labels([labels, labels[::2, ::2]], path, "cells")
+    with pytest.raises(ValueError, match="overwrite=True"):  # kept unless overwrite=True
+        g.write_multiscale_labels([labels + 1, labels[::2, ::2]], path, "cells")
+    assert not zarr.open_group(path, mode="r")["labels/cells/s0"][...].any()
+    g.write_multiscale_labels([labels + 1, labels[::2, ::2]], path, "cells", overwrite=True)
+    assert (zarr.open_group(path, mode="r")["labels/cells/s0"][...] == 1).all()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [

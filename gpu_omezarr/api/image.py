@@ -248,10 +248,10 @@ def _graph(
     group: GroupLike,
     existing: zarr.Group | None,
     fmt: meta.Format,
-    source: Any,
+    sources: Sequence[Any],
     levels: Sequence[Level],
     axes: list[dict],
-    method: str,
+    method: str | None,
     backend: Backend,
     storage_options: Any,
     blocks: dict[str, Any],
@@ -260,17 +260,34 @@ def _graph(
     progress: ProgressCallback | None,
 ) -> Any:
     """The write as a dask graph of region tasks (``compute=False``): arrays created first,
-    then every region, then the coarse levels, then the metadata."""
+    then every region, then the coarse levels, then the metadata. ``sources`` as
+    :func:`_write`'s: level 0 alone, or every level (each then written by its own tasks)."""
     import dask
 
     from .. import regions
 
+    dtype = sources[0].dtype
     prepared = dask.delayed(_prepare, pure=False, nout=3)(
-        group, existing, fmt, source.dtype, levels, axes, storage_options, overwrite, resume
+        group, existing, fmt, dtype, levels, axes, storage_options, overwrite, resume
     )
     target, staging, arrays = prepared
-    tracker = _tracker(progress, levels, source.dtype)
-    tasks = regions.tasks(source, levels, arrays, method, backend, resume, tracker)
+    tracker = _tracker(progress, levels, dtype)
+    if len(sources) == 1:
+        tasks = regions.tasks(sources[0], levels, arrays, method, backend, resume, tracker)
+    else:
+        tasks = [
+            task
+            for i, source in enumerate(sources)
+            for task in regions.tasks(
+                source,
+                [_alone(levels[i])],
+                arrays[i : i + 1],
+                "nearest",
+                backend,
+                resume,
+                tracker.from_level(i),
+            )
+        ]
     finish = dask.delayed(_finish, pure=False)(target, staging, fmt, levels, blocks, *tasks)
     return dask.delayed(_closed, pure=False)(finish, tracker)
 
@@ -315,13 +332,12 @@ def _stream(
             write_levels(sources[0], levels, writers, backend, method or "nearest")
         else:
             for i, source in enumerate(sources):
-                write_levels(
-                    source,
-                    [replace(levels[i], factors=(1,) * len(levels[i].shape))],
-                    [writers[i]],
-                    backend,
-                    "nearest",
-                )
+                write_levels(source, [_alone(levels[i])], [writers[i]], backend, "nearest")
+
+
+def _alone(level: Level) -> Level:
+    """A level given by the caller, written as it is (nothing computed from it)."""
+    return replace(level, factors=(1,) * len(level.shape))
 
 
 def _active_client() -> Any:
@@ -395,15 +411,6 @@ def _channels(axes: list[dict], shape: Sequence[int]) -> int | None:
         if a.get("type") == "channel":
             return n
     return None
-
-
-def _run(job: Any, compute: bool) -> list:
-    if compute:
-        job()
-        return []
-    import dask
-
-    return [dask.delayed(job, pure=False)()]
 
 
 def write_image(
@@ -487,43 +494,11 @@ def write_image(
     extra, blocks = _split_metadata(metadata, _channels(axes_list, shape))
     blocks["multiscales"] = [_multiscale_block(levels, axes_list, name, method, backend_obj, extra)]
     _refuse_existing(existing, group, overwrite or resume)
-    progress_cb = _progress(progress)
-
-    def job() -> None:
-        _write(
-            group,
-            existing,
-            fmt,
-            [image],
-            levels,
-            axes_list,
-            method,
-            backend_obj,
-            storage_options,
-            progress_cb,
-            blocks,
-            overwrite,
-            resume,
-        )
-
+    job = (group, existing, fmt, [image], levels, axes_list, method, backend_obj, storage_options)
     if not compute:  # the graph of region tasks: any dask scheduler runs them in parallel
-        graph = _graph(
-            group,
-            existing,
-            fmt,
-            image,
-            levels,
-            axes_list,
-            method,
-            backend_obj,
-            storage_options,
-            blocks,
-            overwrite,
-            resume,
-            progress_cb,
-        )
-        return [graph]
-    return _run(job, compute)
+        return [_graph(*job, blocks, overwrite, resume, _progress(progress))]
+    _write(*job, _progress(progress), blocks, overwrite, resume)
+    return []
 
 
 def write_multiscale(
@@ -548,7 +523,51 @@ def write_multiscale(
     Scales come from ``coordinate_transformations`` when given, else from ``scale`` times
     the shape ratio to level 0 (integer factors where the shapes are those of block
     downsampling, as ome-zarr-py writes them otherwise). No translation is invented.
+    ``compute=False`` returns ``[dask.delayed]``: each level's region tasks, then the
+    metadata (as :func:`write_image`'s graph).
     """
+    existing, fmt = resolve_group_format(group, fmt, version)
+    levels, axes_list, blocks = _plan_multiscale(
+        pyramid,
+        fmt,
+        axes,
+        axes_units,
+        scale,
+        coordinate_transformations,
+        storage_options,
+        name,
+        metadata,
+    )
+    _refuse_existing(existing, group, overwrite)
+    job = (
+        group,
+        existing,
+        fmt,
+        list(pyramid),
+        levels,
+        axes_list,
+        None,
+        get_backend("numpy"),
+        storage_options,
+    )
+    if not compute:
+        return [_graph(*job, blocks, overwrite, False, _progress(progress))]
+    _write(*job, _progress(progress), blocks, overwrite)
+    return []
+
+
+def _plan_multiscale(
+    pyramid: Sequence[Any],
+    fmt: meta.Format,
+    axes: Any,
+    axes_units: Mapping[str, str] | None,
+    scale: Any,
+    coordinate_transformations: Sequence[Sequence[Mapping[str, Any]]] | None,
+    storage_options: Any,
+    name: str | None,
+    metadata: dict[str, Any],
+) -> tuple[list[Level], list[dict], dict[str, Any]]:
+    """Levels, axes and OME blocks of a pyramid given level by level (checked first)."""
     if isinstance(pyramid, str) or not isinstance(pyramid, Sequence) or not pyramid:
         wrong_type("pyramid", pyramid, "a non-empty list of arrays, largest first")
     shapes = []
@@ -562,38 +581,23 @@ def write_multiscale(
             invalid(f"pyramid[{i}].shape", shape, "levels must go from large to small")
         shapes.append(shape)
     check_method("nearest", dtype)
-    existing, fmt = resolve_group_format(group, fmt, version)
     axes_list = meta.build_axes(axes, axes_units, ndim=len(shapes[0]))
-    base = plan_levels(
-        shapes[0],
-        axes_list,
-        [],
-        "nearest",
-        _level_options(storage_options, 0),
-        fmt.zarr_format,
-        scale,
-        None,
-        False,
-    )[0]
+
+    def plan(shape: tuple[int, ...], i: int, level_scale: Any) -> Level:
+        options = _level_options(storage_options, i)
+        return plan_levels(
+            shape, axes_list, [], "nearest", options, fmt.zarr_format, level_scale, None, False
+        )[0]
+
+    base = plan(shapes[0], 0, scale)
     levels = []
     for i, shape in enumerate(shapes):
-        level = plan_levels(
-            shape,
-            axes_list,
-            [],
-            "nearest",
-            _level_options(storage_options, i),
-            fmt.zarr_format,
-            None,
-            None,
-            False,
-        )[0]
         ratios = []
         for n0, n in zip(shapes[0], shape, strict=True):
             f = round(n0 / n)
             ratios.append(f if -(-n0 // f) == n else n0 / n)
         scale_i = tuple(s * r for s, r in zip(base.scale, ratios, strict=True))
-        levels.append(replace(level, path=f"s{i}", scale=scale_i, translation=None))
+        levels.append(replace(plan(shape, i, None), path=f"s{i}", scale=scale_i, translation=None))
     if coordinate_transformations is not None:
         if len(coordinate_transformations) != len(levels):
             invalid(
@@ -611,33 +615,13 @@ def write_multiscale(
     blocks["multiscales"] = [
         meta.build_multiscale(axes_list, datasets, name=name, metadata=extra or None)
     ]
-    _refuse_existing(existing, group, overwrite)
-    backend_obj = get_backend("numpy")
-    progress_cb = _progress(progress)
-
-    def job() -> None:
-        _write(
-            group,
-            existing,
-            fmt,
-            list(pyramid),
-            levels,
-            axes_list,
-            None,
-            backend_obj,
-            storage_options,
-            progress_cb,
-            blocks,
-            overwrite,
-        )
-
-    return _run(job, compute)
+    return levels, axes_list, blocks
 
 
-def _check_labels(labels: Any) -> None:
+def _check_labels(labels: Any, field: str = "labels") -> None:
     dtype = np.dtype(getattr(labels, "dtype", object))
     if dtype.kind not in "iub":
-        invalid("labels.dtype", str(dtype), "label images must be integers or bool")
+        invalid(f"{field}.dtype", str(dtype), "label images must be integers or bool")
 
 
 def _parent_image(group: GroupLike) -> tuple[zarr.Group | None, dict[str, Any] | None]:
@@ -717,15 +701,31 @@ def write_labels(
     }
     _refuse_existing(label_existing, label_path, overwrite or resume)
     progress_cb = _progress(progress)
-    image = (labels, levels, axes_list, method, backend_obj, storage_options)
+    job = ([labels], levels, axes_list, method, backend_obj, storage_options)
+    return _labelled(group, fmt, name, job, blocks, overwrite, resume, progress_cb, compute)
+
+
+def _labelled(
+    group: GroupLike,
+    fmt: meta.Format,
+    name: str,
+    job: tuple,
+    blocks: dict[str, Any],
+    overwrite: bool,
+    resume: bool,
+    progress: ProgressCallback | None,
+    compute: bool,
+) -> list:
+    """A label's write (``job``: :func:`_write`'s sources to storage options) into
+    ``group/labels/name``, then its name listed in ``labels``; or that as a dask graph."""
     if not compute:  # region tasks, as write_image's; listed in `labels` after the metadata
         import dask
 
         labels_group, target = dask.delayed(_label_groups, pure=False, nout=2)(group, fmt, name)
-        graph = _graph(target, None, fmt, *image, blocks, overwrite, resume, progress_cb)
+        graph = _graph(target, None, fmt, *job, blocks, overwrite, resume, progress)
         return [dask.delayed(_list_label, pure=False)(labels_group, fmt, name, graph)]
     labels_group, target = _label_groups(group, fmt, name)
-    _write(target, None, fmt, [labels], *image[1:], progress_cb, blocks, overwrite, resume)
+    _write(target, None, fmt, *job, progress, blocks, overwrite, resume)
     _list_label(labels_group, fmt, name)
     return []
 
@@ -748,39 +748,34 @@ def write_multiscale_labels(
     label_metadata: Mapping[str, Any] | None = None,
     compute: bool = True,
     *,
+    scale: Any = None,
     version: str | None = None,
     overwrite: bool = False,
+    progress: Any = None,
     **metadata: Any,
 ) -> list:
-    """Write a label pyramid the caller computed as ``group/labels/name``."""
-    for level in pyramid:
-        _check_labels(level)
+    """Write a label pyramid the caller computed as ``group/labels/name``.
+
+    Axes and level 0's scale default to the parent image's; the levels keep their own
+    values (nothing is downsampled). Listed in ``labels`` once its metadata is written.
+    """
+    if isinstance(pyramid, Sequence) and not isinstance(pyramid, str):
+        for i, level in enumerate(pyramid):
+            _check_labels(level, f"pyramid[{i}]")
     meta.add_label_name(None, name)
     image_label = meta.build_image_label(source={"image": "../../"}, **dict(label_metadata or {}))
-    existing, fmt = resolve_group_format(group, fmt, version)
     _, parent = _parent_image(group)
-    if axes is None and parent is not None:
-        axes = parent["axes"]
-
-    def job() -> None:
-        root = open_group(group, fmt, existing)
-        with updating(root) as fresh:  # one creator, even with concurrent label writers
-            labels_group = fresh.require_group("labels")
-        write_multiscale(
-            pyramid,
-            labels_group.require_group(name),
-            fmt=fmt,
-            axes=axes,
-            storage_options=storage_options,
-            name=name,
-            overwrite=overwrite,
-            **metadata,
-        )
-        target = labels_group[name]
-        write_blocks(target, fmt, {"image-label": image_label})
-        _list_label(labels_group, fmt, name)
-
-    return _run(job, compute)
+    axes, _, scale = _label_defaults(parent, axes, [], scale)
+    _, fmt = resolve_group_format(group, fmt, version)
+    label_path = _child(_child(group, "labels"), name)
+    label_existing, _ = resolve_group_format(label_path, fmt)
+    levels, axes_list, blocks = _plan_multiscale(
+        pyramid, fmt, axes, None, scale, None, storage_options, name, metadata
+    )
+    blocks["image-label"] = image_label
+    _refuse_existing(label_existing, label_path, overwrite)
+    job = (list(pyramid), levels, axes_list, None, get_backend("numpy"), storage_options)
+    return _labelled(group, fmt, name, job, blocks, overwrite, False, _progress(progress), compute)
 
 
 def _list_label(labels_group: zarr.Group, fmt: meta.Format, name: str, *after: Any) -> None:
