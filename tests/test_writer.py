@@ -6,6 +6,7 @@ from conftest import backends, make_backend
 from reference import reference_downsample
 
 import gpu_omezarr as g
+import gpu_omezarr.stream
 
 CASES = [
     ("yx", (67, 45), {"chunks": (16, 16), "shards": (32, 32)}, "mean", "uint16"),
@@ -168,30 +169,64 @@ def test_strict_schema_accepts_written_images(tmp_path):
 
 
 @pytest.mark.parametrize("backend_name", backends())
-@pytest.mark.parametrize("kind", ["numpy", "dask", "zarr"])
-def test_sources_and_backends(tmp_path, kind, backend_name):
+class ArrayLike:
+    """Only ``shape``, ``dtype`` and slicing, as an h5py dataset offers; remembers the reads."""
+
+    def __init__(self, x):
+        self.x, self.shape, self.dtype, self.reads = x, x.shape, x.dtype, []
+
+    def __getitem__(self, region):
+        self.reads.append(region)
+        return self.x[region].copy()
+
+
+def source_of_kind(kind, x, tmp_path):
+    """``x`` as the kinds of source users hand in."""
+    if kind == "dask":
+        return da.from_array(x, chunks=(7, 30, 20))
+    if kind == "zarr":
+        return zarr.create_array(str(tmp_path / "src.zarr"), data=x, chunks=(5, 32, 32))
+    if kind == "memmap":
+        mm = np.lib.format.open_memmap(str(tmp_path / "src.npy"), "w+", x.dtype, x.shape)
+        mm[...] = x
+        mm.flush()
+        return np.load(str(tmp_path / "src.npy"), mmap_mode="r")
+    if kind == "tiff":  # tifffile's Zarr view of a tiled, compressed TIFF
+        tifffile = pytest.importorskip("tifffile")
+        tifffile.imwrite(tmp_path / "src.tif", x, tile=(16, 16), compression="zlib")
+        return zarr.open(tifffile.imread(tmp_path / "src.tif", aszarr=True), mode="r")
+    if kind == "array-like":
+        return ArrayLike(x)
+    return x
+
+
+@pytest.mark.parametrize("backend_name", backends())
+@pytest.mark.parametrize("kind", ["numpy", "dask", "zarr", "memmap", "tiff", "array-like"])
+def test_sources_and_backends(tmp_path, monkeypatch, kind, backend_name):
     rng = np.random.default_rng(2)
     x = rng.integers(0, 9, (33, 70, 50), dtype=np.int32)
-    if kind == "dask":
-        src = da.from_array(x, chunks=(7, 30, 20))
-    elif kind == "zarr":
-        src = zarr.create_array(str(tmp_path / "src.zarr"), data=x, chunks=(5, 32, 32))
-    else:
-        src = x
-    path = str(tmp_path / "out.zarr")
-    g.write_image(
-        src,
-        path,
+    src = source_of_kind(kind, x, tmp_path)
+    kwargs = dict(
         axes="zyx",
         method="mode",
         scale_factors="auto",
         storage_options={"chunks": (8, 16, 16)},
         backend=make_backend(backend_name),
     )
-    root = zarr.open_group(path, mode="r")
+    g.write_image(x, str(tmp_path / "from_numpy.zarr"), **kwargs)  # one tile
+    monkeypatch.setattr(gpu_omezarr.stream, "TILE_BYTES", 1)  # many tiles: a streamed read
+    path = str(tmp_path / "out.zarr")
+    g.write_image(src, path, **kwargs)
+    root, want = (zarr.open_group(p, mode="r") for p in (path, str(tmp_path / "from_numpy.zarr")))
     np.testing.assert_array_equal(root["s0"][...], x)
     n = len(list(root.array_keys()))
+    assert n == len(list(want.array_keys())) > 2
+    for i in range(n):  # every level as from the in-memory image
+        np.testing.assert_array_equal(root[f"s{i}"][...], want[f"s{i}"][...])
     assert root[f"s{n - 1}"].shape[1] <= 16 and root[f"s{n - 1}"].shape[2] <= 16
+    if kind == "array-like":  # read in pieces, never whole
+        assert len(src.reads) > 1
+        assert all(np.prod([s.stop - s.start for s in r]) < x.size for r in src.reads)
 
 
 def test_codecs_and_translation_options(tmp_path):
