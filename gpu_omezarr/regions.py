@@ -148,19 +148,5 @@ def tasks(
     return [coarse]
 
 
-def run(
-    client: Any,
-    source: Any,
-    levels: Sequence[Level],
-    arrays: Sequence[zarr.Array],
-    method: str,
-    backend: Any,
-    resume: bool = False,
-    tracker: Tracker | LevelsFrom | None = None,
-) -> None:
-    """Both stages on ``client`` (a ``distributed.Client``); returns when all is stored."""
-    client.compute(tasks(source, levels, arrays, method, backend, resume, tracker), sync=True)
-
-
 def _whole(region: tuple[slice, ...]) -> tuple[slice, ...]:
     return tuple(slice(0, r.stop - r.start) for r in region)

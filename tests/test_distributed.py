@@ -64,6 +64,24 @@ def test_cluster_writes_are_byte_identical_to_one_process(
     assert files(on_cluster) == files(one)
 
 
+def test_given_levels_on_a_cluster_are_region_tasks(tmp_path, client, monkeypatch):
+    monkeypatch.setattr(gpu_omezarr.regions, "REGION_BYTES", 1)
+    rng = np.random.default_rng(12)
+    x = rng.integers(0, 900, (12, 70, 90)).astype(np.uint16)
+    labels = rng.integers(0, 5, x.shape).astype(np.uint32)
+    pyramid, label_levels = ([a, a[:, ::2, ::2], a[::2, ::4, ::4]] for a in (x, labels))
+    kwargs = dict(axes="zyx", storage_options={"chunks": (4, 16, 16), "shards": (4, 32, 32)})
+    one, on_cluster = tmp_path / "one.zarr", tmp_path / "cluster.zarr"
+    g.write_multiscale(pyramid, str(one), **kwargs)  # no client current: one process
+    g.write_multiscale_labels(label_levels, str(one), "cells", **kwargs)
+    with client.as_current(), distributed.get_task_stream(client) as stream:
+        g.write_multiscale(pyramid, str(on_cluster), **kwargs)
+        g.write_multiscale_labels(label_levels, str(on_cluster), "cells", **kwargs)
+    keys = [t["key"][0] if isinstance(t["key"], tuple) else t["key"] for t in stream.data]
+    assert [str(k).split("-", 1)[0] for k in keys].count("write_region") > 2 * len(pyramid)
+    assert files(on_cluster) == files(one)
+
+
 @pytest.mark.parametrize("scheduler", ["threads", "processes"])
 def test_compute_false_is_a_graph_of_region_tasks(tmp_path, monkeypatch, scheduler):
     monkeypatch.setattr(gpu_omezarr.regions, "REGION_BYTES", 1)

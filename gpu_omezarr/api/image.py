@@ -264,30 +264,13 @@ def _graph(
     :func:`_write`'s: level 0 alone, or every level (each then written by its own tasks)."""
     import dask
 
-    from .. import regions
-
     dtype = sources[0].dtype
     prepared = dask.delayed(_prepare, pure=False, nout=3)(
         group, existing, fmt, dtype, levels, axes, storage_options, overwrite, resume
     )
     target, staging, arrays = prepared
     tracker = _tracker(progress, levels, dtype)
-    if len(sources) == 1:
-        tasks = regions.tasks(sources[0], levels, arrays, method, backend, resume, tracker)
-    else:
-        tasks = [
-            task
-            for i, source in enumerate(sources)
-            for task in regions.tasks(
-                source,
-                [_alone(levels[i])],
-                arrays[i : i + 1],
-                "nearest",
-                backend,
-                resume,
-                tracker.from_level(i),
-            )
-        ]
+    tasks = _region_tasks(sources, levels, arrays, method, backend, resume, tracker)
     finish = dask.delayed(_finish, pure=False)(target, staging, fmt, levels, blocks, *tasks)
     return dask.delayed(_closed, pure=False)(finish, tracker)
 
@@ -319,13 +302,10 @@ def _stream(
     """Every level's data into ``arrays``: streamed from level 0, or each level given."""
     tracker = _tracker(progress, levels, sources[0].dtype)
     client = _active_client()
-    if client is not None and len(sources) == 1:
-        from .. import regions
-
+    if client is not None:  # region tasks on the cluster; returns when all is stored
         with contextlib.closing(tracker):
-            regions.run(
-                client, sources[0], levels, arrays, method or "nearest", backend, resume, tracker
-            )
+            tasks = _region_tasks(sources, levels, arrays, method, backend, resume, tracker)
+            client.compute(tasks, sync=True)
         return
     with contextlib.closing(tracker), chunk_writers(arrays, tracker.for_level, resume) as writers:
         if len(sources) == 1:
@@ -333,6 +313,38 @@ def _stream(
         else:
             for i, source in enumerate(sources):
                 write_levels(source, [_alone(levels[i])], [writers[i]], backend, "nearest")
+
+
+def _region_tasks(
+    sources: Sequence[Any],
+    levels: Sequence[Level],
+    arrays: Any,
+    method: str | None,
+    backend: Backend,
+    resume: bool,
+    tracker: Tracker,
+) -> list[Any]:
+    """The write's region tasks (``dask.delayed``): of level 0 and the levels computed from
+    it, or of each level given by the caller. ``arrays`` may itself be delayed."""
+    from .. import regions
+
+    if len(sources) == 1:
+        return regions.tasks(
+            sources[0], levels, arrays, method or "nearest", backend, resume, tracker
+        )
+    return [
+        task
+        for i, source in enumerate(sources)
+        for task in regions.tasks(
+            source,
+            [_alone(levels[i])],
+            arrays[i : i + 1],
+            "nearest",
+            backend,
+            resume,
+            tracker.from_level(i),
+        )
+    ]
 
 
 def _alone(level: Level) -> Level:
