@@ -168,7 +168,6 @@ def test_strict_schema_accepts_written_images(tmp_path):
     spec_validator("0.5", "strict_image").validate(attrs)
 
 
-@pytest.mark.parametrize("backend_name", backends())
 class ArrayLike:
     """Only ``shape``, ``dtype`` and slicing, as an h5py dataset offers; remembers the reads."""
 
