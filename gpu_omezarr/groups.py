@@ -77,6 +77,22 @@ def open_group(group: GroupLike, fmt: Format, existing: zarr.Group | None = None
     return zarr.open_group(group, mode="a", zarr_format=fmt.zarr_format)
 
 
+def require_group(parent: zarr.Group, path: str) -> zarr.Group:
+    """The group at ``path`` below ``parent`` (``"A/1/0"``), each missing step created.
+
+    Safe against other processes creating the same groups at once: zarr's ``require_group``
+    looks, then creates, and a creator that lost the race in between is refused
+    (``ContainsGroupError``); the group the winner made is opened instead.
+    """
+    group = parent
+    for name in path.split("/"):
+        try:
+            group = group.require_group(name)
+        except zarr.errors.ContainsGroupError:
+            group = group[name]
+    return group
+
+
 def read_blocks(group: zarr.Group) -> dict[str, Any]:
     return read_ome(group.attrs.asdict())[1]
 

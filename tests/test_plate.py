@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import zarr
 
 import gpu_omezarr as g
-from gpu_omezarr.groups import read_blocks
+from gpu_omezarr.groups import read_blocks, require_group
 from gpu_omezarr.validate import validate
 
 ROWS = list("ABCDEFGH")
@@ -58,6 +59,31 @@ def test_bad_plates_are_refused_before_writing(tmp_path):
     with pytest.raises(ValueError, match="axes"):
         g.write_plate({"A/1": [image], "A/2": [image]}, str(path), axes="zyx")
     assert not path.exists()
+
+
+def test_require_group_survives_creators_racing(tmp_path):
+    # zarr's require_group looks, then creates: of creators released together, those that
+    # lose the race are refused (ContainsGroupError, as seen in CI with four plate writers).
+    # Plain zarr fails this in about one round in six; every round must pass.
+    for round_ in range(30):
+        path = str(tmp_path / f"r{round_}.zarr")
+        zarr.open_group(path, mode="w")
+        barrier, errors = threading.Barrier(6), []
+
+        def create(path=path, barrier=barrier, errors=errors):
+            barrier.wait()
+            try:
+                require_group(zarr.open_group(path, mode="a"), "E/5/0")
+            except Exception as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=create) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert isinstance(zarr.open_group(path, mode="r")["E/5/0"], zarr.Group)
 
 
 WRITE_WELLS = textwrap.dedent(

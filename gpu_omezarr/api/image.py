@@ -24,6 +24,7 @@ from ..groups import (
     MissingGroup,
     open_group,
     read_blocks,
+    require_group,
     resolve_group_format,
     updating,
     write_blocks,
@@ -747,7 +748,7 @@ def _label_groups(group: GroupLike, fmt: meta.Format, name: str) -> tuple[zarr.G
     root = open_group(group, fmt, resolve_group_format(group, fmt)[0])
     with updating(root) as fresh:  # one creator, even with concurrent label writers
         labels_group = fresh.require_group("labels")
-    return labels_group, labels_group.require_group(name)
+    return labels_group, require_group(labels_group, name)
 
 
 def write_multiscale_labels(

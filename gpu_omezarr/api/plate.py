@@ -14,6 +14,7 @@ from ..groups import (
     GroupLike,
     open_group,
     read_blocks,
+    require_group,
     resolve_group_format,
     updating,
     write_blocks,
@@ -83,13 +84,8 @@ def write_plate(
                 )
 
     root = open_group(group, fmt, existing)
-    targets = {  # the hierarchy first, on one thread: no two writers create one group
-        path: [
-            root.require_group(path.split("/")[0])
-            .require_group(path.split("/")[1])
-            .require_group(str(i))
-            for i in range(len(fields))
-        ]
+    targets = {  # the hierarchy first, on one thread: no two fields create one group
+        path: [require_group(root, f"{path}/{i}") for i in range(len(fields))]
         for path, fields in wells.items()
     }
     with ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-field") as pool:
