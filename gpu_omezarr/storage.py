@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,42 @@ from zarr.abc.store import RangeByteRequest, SuffixByteRequest
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 from zarr.storage import LocalStore
+
+HOST = socket.gethostname()
+
+
+def writer_tag() -> str:
+    """``PID@HOST``: who writes, in the names of what is written beside its place first, so
+    that what a killed writer left can be told from what a running one is writing."""
+    return f"{os.getpid()}@{HOST}"
+
+
+def abandoned(tag: str) -> bool:
+    """Whether ``tag`` (``PID@HOST``) names a process of this machine that no longer runs.
+
+    False for other machines' writers (a shared filesystem): nothing here can tell."""
+    pid, _, host = tag.partition("@")
+    if host != HOST or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process, running
+        return False
+    return False
+
+
+def remove_debris(directory: Path) -> int:
+    """Delete the units that writers killed on this machine left half-written below
+    ``directory`` (hidden ``.KEY.THREAD.PID@HOST.part`` files, never a key). How many."""
+    removed = 0
+    for path in directory.rglob(".*.part"):
+        before, _, host = path.name[: -len(".part")].rpartition("@")  # hosts may have dots
+        if abandoned(f"{before.rpartition('.')[2]}@{host}"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 class ChunkStore:
@@ -110,7 +147,7 @@ class ChunkStore:
             with self._dir_lock:
                 self._made_dirs.add(parent)
         # Write beside, then rename: a crash leaves the unit whole or absent, never cut.
-        partial = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.part")
+        partial = path.with_name(f".{path.name}.{threading.get_ident()}.{writer_tag()}.part")
         with open(partial, "wb") as f:
             f.write(data)
         os.replace(partial, path)

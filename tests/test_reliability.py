@@ -1,6 +1,7 @@
 """Crashes, resume and concurrent writers: nothing half-written looks finished, nothing is lost."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 import zarr
 
 import gpu_omezarr as g
+import gpu_omezarr.storage
 import gpu_omezarr.stream
 from gpu_omezarr.groups import read_blocks
 
@@ -94,6 +96,7 @@ def test_killed_writes_never_look_finished_and_resume_is_byte_identical(tmp_path
                     assert stored_files(out) == reference
         assert writer(out, "resume").wait() == 0
         assert stored_files(out) == reference, f"kill after {delay:.2f} s, then resume"
+        assert not list(out.rglob("*.part")), "the killed writer's cut units are removed"
 
 
 def test_resume_refuses_other_settings_and_replaces_corrupt_units(tmp_path):
@@ -109,6 +112,54 @@ def test_resume_refuses_other_settings_and_replaces_corrupt_units(tmp_path):
     g.write_image(x, str(path), storage_options={"chunks": (16, 16), "shards": None}, resume=True)
     after = {k: v for k, v in stored_files(path).items() if not k.startswith("s1/gone")}
     assert after == before
+
+
+def dead_pid() -> int:
+    """The PID of a process of this machine that has ended."""
+    proc = subprocess.Popen([sys.executable, "-c", ""])
+    proc.wait()
+    return proc.pid
+
+
+def test_resume_removes_units_killed_writers_left_half_written(tmp_path, monkeypatch):
+    monkeypatch.setattr(g.storage, "HOST", "node-7.cluster.example")  # dots in the name
+    here = g.storage.HOST
+    x = np.arange(40 * 50, dtype=np.uint16).reshape(40, 50)
+    path = tmp_path / "img.zarr"
+    options = {"chunks": (16, 16), "shards": None}
+    g.write_image(x, str(path), storage_options=options)
+    before = stored_files(path)
+    where = path / "s0" / "c" / "1"
+    killed = where / f".0.140.{dead_pid()}@{here}.part"
+    running = where / f".1.140.{os.getppid()}@{here}.part"  # a live process's: kept
+    elsewhere = where / f".2.140.{dead_pid()}@node-8.cluster.example.part"  # can't tell: kept
+    for debris in (killed, running, elsewhere):
+        debris.write_bytes(b"cut short")
+    g.write_image(x, str(path), storage_options=options, resume=True)
+    assert (killed.exists(), running.exists(), elsewhere.exists()) == (False, True, True)
+    assert stored_files(path) == before
+
+
+def test_overwrite_removes_what_killed_overwrites_left_beside(tmp_path):
+    here = g.storage.HOST
+    path = tmp_path / "img.zarr"
+    g.write_image(np.zeros((32, 32), np.uint8), str(path))
+
+    def beside(kind: str, tag: str) -> Path:
+        sibling = tmp_path / f".img.zarr.gpu-omezarr-{kind}-{tag}"
+        (sibling / "s0").mkdir(parents=True)
+        (sibling / "s0" / "zarr.json").write_text("{}")
+        return sibling
+
+    staged = beside("new", f"{dead_pid()}@{here}")  # a killed overwrite's incomplete copy
+    replaced = beside("old", f"{dead_pid()}@{here}")  # levels a swap killed midway kept
+    running = beside("new", f"{os.getppid()}@{here}")
+    elsewhere = beside("new", f"{dead_pid()}@another-host")
+    g.write_image(np.ones((32, 32), np.uint8), str(path), overwrite=True)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(["img.zarr", running.name, elsewhere.name])
+    assert not staged.exists() and not replaced.exists()
+    np.testing.assert_array_equal(zarr.open_array(str(path / "s0"))[...], 1)
 
 
 class FailingSource:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import math
 import os
 import shutil
@@ -32,6 +33,7 @@ from ..groups import (
 from ..metadata._errors import invalid, wrong_type
 from ..plan import DEFAULT_SCALE_FACTORS, Level, plan_levels
 from ..progress import Bar, ProgressCallback, Tracker
+from ..storage import abandoned, remove_debris, writer_tag
 from ..stream import write_levels
 from ..writer import chunk_writers
 
@@ -220,6 +222,9 @@ def _prepare(
         else home.create_array(overwrite=True, **spec)
         for spec in specs
     ]
+    if resume and isinstance(home.store, zarr.storage.LocalStore):
+        for array in arrays:  # once, here: region tasks on a cluster must not race for it
+            remove_debris(_local_path(array))
     return target, staging, arrays
 
 
@@ -385,9 +390,24 @@ def _staging(target: zarr.Group, fmt: meta.Format) -> zarr.Group | None:
     if not isinstance(target.store, zarr.storage.LocalStore):
         return None
     home = _local_path(target)
-    staging = home.parent / f".{home.name}.gpu-omezarr-new-{os.getpid()}"
+    _remove_abandoned(home, "new")  # killed overwrites' incomplete copies
+    staging = _beside(home, "new", writer_tag())
     shutil.rmtree(staging, ignore_errors=True)
     return zarr.open_group(str(staging), mode="w", zarr_format=fmt.zarr_format)
+
+
+def _beside(home: Path, kind: str, tag: str) -> Path:
+    """A hidden sibling of ``home`` for one writer: ``new`` (a replacement being staged) or
+    ``old`` (the replaced levels, on their way out)."""
+    return home.parent / f".{home.name}.gpu-omezarr-{kind}-{tag}"
+
+
+def _remove_abandoned(home: Path, kind: str) -> None:
+    """Delete the ``kind`` siblings of ``home`` that writers killed on this machine left."""
+    prefix = _beside(home, kind, "").name
+    for sibling in home.parent.glob(f"{glob.escape(prefix)}*"):
+        if abandoned(sibling.name[len(prefix) :]):
+            shutil.rmtree(sibling, ignore_errors=True)
 
 
 def _swap_in(target: zarr.Group, staging: zarr.Group, fmt: meta.Format, paths: list[str]) -> None:
@@ -396,7 +416,7 @@ def _swap_in(target: zarr.Group, staging: zarr.Group, fmt: meta.Format, paths: l
     old_paths = [d["path"] for d in read_blocks(target)["multiscales"][0]["datasets"]]
     _withdraw_image(target, fmt)
     home, new = _local_path(target), _local_path(staging)
-    trash = home.parent / f".{home.name}.gpu-omezarr-old-{os.getpid()}"
+    trash = _beside(home, "old", writer_tag())
     for path in dict.fromkeys([*old_paths, *paths]):
         if (home / path).exists():
             (trash / path).parent.mkdir(parents=True, exist_ok=True)
@@ -406,6 +426,7 @@ def _swap_in(target: zarr.Group, staging: zarr.Group, fmt: meta.Format, paths: l
         os.rename(new / path, home / path)
     shutil.rmtree(trash, ignore_errors=True)
     shutil.rmtree(new, ignore_errors=True)
+    _remove_abandoned(home, "old")  # levels a swap killed midway kept: replaced now
 
 
 def _split_metadata(metadata: dict[str, Any], n_channels: int | None) -> tuple[dict, dict]:
