@@ -14,7 +14,7 @@ import io
 import itertools
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numcodecs
@@ -90,6 +90,18 @@ class ChunkCodec:
         """Whether this module decodes the array's chunks (sharded ones: either index place)."""
         return self.chain is not None
 
+    def stores_as(self, source: ChunkCodec) -> bool:
+        """Whether ``source``'s stored chunks are what this codec stores for the same values:
+        the same chunk shape (this array's inner chunks, where sharded), byte order and
+        codecs with the same settings. Then they can be copied as they are, not encoded."""
+        return (
+            self.fast
+            and source.chain is not None
+            and self.chunk_shape == source.chunk_shape
+            and self.stored == source.stored
+            and [_settings(c) for c in self.chain] == [_settings(c) for c in source.chain]
+        )
+
     def _buffer(self, dtype: np.dtype) -> np.ndarray:
         buffer = getattr(self._local, "buffer", None)
         if buffer is None or buffer.dtype != dtype:
@@ -131,9 +143,17 @@ class ChunkCodec:
             raise ValueError("crc32c checksum mismatch: the shard index is corrupt")
         return np.frombuffer(body, "<u8").reshape(*self.grid, 2)
 
-    def encode_shard(self, block: np.ndarray) -> bytes:
+    def encode_shard(
+        self,
+        block: np.ndarray,
+        stored: Mapping[tuple[int, ...], Any] | None = None,
+        first: Sequence[int] = (),
+    ) -> bytes:
         """Stored bytes of one shard: inner chunks in Morton order (as zarr-python writes
-        them: neighbours stay near), then the index (C order) and its crc32c."""
+        them: neighbours stay near), then the index (C order) and its crc32c.
+
+        ``stored``: inner chunks' bytes already encoded (by grid position in the array, the
+        shard's first inner chunk at ``first``), used as they are where present."""
         assert self.shard_shape is not None
         grid = self.grid
         index = np.full((*grid, 2), EMPTY, dtype="<u8")
@@ -146,7 +166,11 @@ class ChunkCodec:
             )
             if any(r.start >= r.stop for r in region):
                 continue  # beyond the array's edge: left empty, read as fill value
-            encoded = self.encode(block[region])
+            encoded = None
+            if stored is not None:
+                encoded = stored.get(tuple(f + p for f, p in zip(first, pos, strict=True)))
+            if encoded is None:
+                encoded = self.encode(block[region])
             index[pos] = (offset, len(encoded))
             parts.append(encoded)
             offset += len(encoded)
@@ -220,6 +244,13 @@ class _Crc32c:
         if crc32c(body) != stored:
             raise ValueError("crc32c checksum mismatch: the chunk is corrupt")
         return body
+
+
+def _settings(codec: Any) -> Any:
+    """What a codec is and how it is set (numcodecs' config, or our own codecs' fields)."""
+    if isinstance(codec, numcodecs.abc.Codec):
+        return codec.get_config()
+    return type(codec).__name__, vars(codec)
 
 
 def _is_little_bytes(codec: Any) -> bool:

@@ -47,16 +47,26 @@ class ChunkReader:
         return local.stored, local.decoded
 
     def __getitem__(self, region: tuple[slice, ...]) -> np.ndarray:
+        return self.read(region)
+
+    def read(
+        self, region: tuple[slice, ...], stored: dict[tuple[int, ...], bytes | None] | None = None
+    ) -> np.ndarray:
+        """The values of ``region``. ``stored``: filled with each chunk's stored bytes (None
+        where none is stored) by its grid position, for a writer that can store them as
+        they are (``ChunkCodec.stores_as``)."""
         bounds = [r.indices(n) for r, n in zip(region, self.shape, strict=True)]
         if any(step != 1 for _, _, step in bounds):
             return np.asarray(self.array[region])
         start = [a for a, _, _ in bounds]
         stop = [max(a, b) for a, b, _ in bounds]
         out = np.empty([b - a for a, b in zip(start, stop, strict=True)], self.dtype)
-        stored, decoded = self._scratch()
+        scratch, decoded = self._scratch()
         chunk = self.codec.chunk_shape
         grid = [range(a // c, -(-b // c)) for a, b, c in zip(start, stop, chunk, strict=True)]
-        for coords, data in self._chunks(itertools.product(*grid), stored):
+        for coords, data in self._chunks(itertools.product(*grid), scratch):
+            if stored is not None:
+                stored[coords] = None if data is None else bytes(data)
             lo = [k * c for k, c in zip(coords, chunk, strict=True)]
             cut = [
                 (max(a, s), min(a + c, e))

@@ -14,9 +14,10 @@ units across the array, as tiles go in C order. ``TILE_BYTES`` sets the tile siz
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from .backends import Backend, is_device_array
 from .plan import Level
-from .reader import region_reader
+from .reader import ChunkReader, region_reader
 from .writer import ChunkWriter
 
 TILE_BYTES = 16 * 2**20  # amortises per-read costs; three tiles stay small (48 MiB)
@@ -82,21 +83,31 @@ def write_levels(
     source = region_reader(source)  # a zarr array: its chunks decoded here, not by zarr
     shape = tuple(int(n) for n in source.shape)
     origin = tuple(origin) if origin is not None else (0,) * len(shape)
+    # A zarr source stored as level 0 is (same chunks, codecs, settings): its chunks are
+    # copied as stored, not encoded again; they are still decoded for the coarser levels.
+    copy = (
+        write_first
+        and isinstance(source, ChunkReader)
+        and not any(origin)
+        and writers[0].codec.stores_as(source.codec)
+    )
     itemsize = np.dtype(source.dtype).itemsize
     # Tiles of an array already in memory are views, taken as they are by the kernels.
     in_memory = isinstance(source, np.ndarray)
     extent = tile_shape(levels, [w.unit for w in writers], itemsize, shape)
     regions = list(tiles(shape, extent))
-    with _Prefetch(source, regions) as prefetch:
+    with _Prefetch(functools.partial(_read, source, copy), regions) as prefetch:
         for local in regions:
-            read = prefetch.next()
+            read, stored = prefetch.next()
             tile = backend.asarray(read)
             region = tuple(
                 slice(o + r.start, o + r.stop) for o, r in zip(origin, local, strict=True)
             )
             if write_first:  # from the host copy where there is one: no round trip
                 level0 = read if isinstance(read, np.ndarray) else backend.to_host(tile)
-                writers[0].write([r.start for r in region], level0, borrowed=in_memory)
+                writers[0].write(
+                    [r.start for r in region], level0, borrowed=in_memory, stored=stored
+                )
             _coarser_levels(region, tile, levels, writers, backend, method)
     for w in writers:
         w.wait()
@@ -117,23 +128,27 @@ def _coarser_levels(
         writer.write(start, backend.to_host(tile))
 
 
-def _read(source: Any, region: tuple[slice, ...]) -> Any:
+def _read(source: Any, copy: bool, region: tuple[slice, ...]) -> tuple[Any, dict | None]:
+    """A tile, and its chunks' stored bytes where they are to be copied (``copy``)."""
+    if copy:
+        stored: dict = {}
+        return source.read(region, stored), stored
     block = source[region]
-    return block if is_device_array(block) else np.asarray(block)
+    return (block if is_device_array(block) else np.asarray(block)), None
 
 
 class _Prefetch:
     """Reads the next tile on a background thread while the current one is computed."""
 
-    def __init__(self, source: Any, regions: Sequence[tuple[slice, ...]]) -> None:
-        self.source = source
+    def __init__(self, read: Callable[[tuple[slice, ...]], Any], regions: Sequence) -> None:
+        self.read = read
         self.regions = iter(regions)
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="gpu-omezarr-read")
         self.future = self._submit()
 
     def _submit(self) -> Any:
         region = next(self.regions, None)
-        return None if region is None else self.pool.submit(_read, self.source, region)
+        return None if region is None else self.pool.submit(self.read, region)
 
     def next(self) -> Any:
         assert self.future is not None

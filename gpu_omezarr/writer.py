@@ -15,7 +15,7 @@ import itertools
 import os
 import platform
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -99,12 +99,20 @@ class ChunkWriter:
         self._partial: dict[tuple[int, ...], tuple[np.ndarray, int]] = {}
         self.store = ChunkStore(array)
 
-    def write(self, start: Sequence[int], block: np.ndarray, borrowed: bool = False) -> None:
+    def write(
+        self,
+        start: Sequence[int],
+        block: np.ndarray,
+        borrowed: bool = False,
+        stored: Mapping[tuple[int, ...], bytes | None] | None = None,
+    ) -> None:
         """Place ``block`` at ``start``; queue every unit that is now complete.
 
         ``borrowed``: ``block`` is a view of memory the caller keeps anyway (an in-memory
         source), so its whole units are queued without waiting for room: they cost nothing
         to hold, and a long queue keeps the encoders busy while the next levels are computed.
+        ``stored``: the chunks of ``block`` already encoded as this array stores them (by grid
+        position; ``ChunkCodec.stores_as``), stored as they are in the units it covers whole.
         """
         stop = [s + n for s, n in zip(start, block.shape, strict=True)]
         if any(s < 0 for s in start) or any(
@@ -124,7 +132,7 @@ class ChunkWriter:
                 tuple(slice(a - s, b - s) for a, b, s in zip(cut_lo, cut_hi, start, strict=True))
             ]
             if cut_lo == lo and cut_hi == hi:
-                self._submit(coords, part, bounded=not borrowed)
+                self._submit(coords, part, bounded=not borrowed, stored=stored)
                 continue
             buffer, filled = self._partial.pop(coords, (None, 0))
             if buffer is None:
@@ -138,13 +146,19 @@ class ChunkWriter:
             else:
                 self._partial[coords] = (buffer, filled)
 
-    def _submit(self, coords: tuple[int, ...], block: np.ndarray, bounded: bool = True) -> None:
+    def _submit(
+        self,
+        coords: tuple[int, ...],
+        block: np.ndarray,
+        bounded: bool = True,
+        stored: Mapping[tuple[int, ...], bytes | None] | None = None,
+    ) -> None:
         if self._error is not None:
             raise self._error
         if bounded:
             self.limit.acquire()
         try:
-            future = self.pool.submit(self._store_unit, coords, block)
+            future = self.pool.submit(self._store_unit, coords, block, stored)
         except BaseException:
             if bounded:
                 self.limit.release()
@@ -161,7 +175,12 @@ class ChunkWriter:
         with self._pending_lock:
             self._pending.discard(future)
 
-    def _store_unit(self, coords: tuple[int, ...], block: np.ndarray) -> None:
+    def _store_unit(
+        self,
+        coords: tuple[int, ...],
+        block: np.ndarray,
+        stored: Mapping[tuple[int, ...], bytes | None] | None = None,
+    ) -> None:
         region = tuple(
             slice(c * u, c * u + n) for c, u, n in zip(coords, self.unit, block.shape, strict=True)
         )
@@ -170,9 +189,11 @@ class ChunkWriter:
         elif not self.codec.fast:
             self.array[region] = block
         elif self.codec.shard_shape:
-            self.store.put(coords, self.codec.encode_shard(block))
+            first = [c * g for c, g in zip(coords, self.codec.grid, strict=True)]
+            self.store.put(coords, self.codec.encode_shard(block, stored, first))
         else:
-            self.store.put(coords, self.codec.encode(block))
+            data = stored.get(coords) if stored is not None else None
+            self.store.put(coords, data if data is not None else self.codec.encode(block))
         if self.on_unit is not None:
             self.on_unit(block.nbytes)
 

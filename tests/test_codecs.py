@@ -232,3 +232,72 @@ def test_a_corrupt_shard_index_is_refused(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="shard index is corrupt"):
         region_reader(array)[0:5, 0:7]
+
+
+COPY_CASES = {  # name: (source keywords, target storage_options, chunks copied as stored)
+    "same chunks and codec": (
+        {"chunks": (4, 16, 16), "compressors": V3.ZstdCodec(level=1)},
+        {"chunks": (4, 16, 16), "shards": None},
+        True,
+    ),
+    "sharded source into shards": (
+        {"chunks": (4, 16, 16), "shards": (4, 32, 32), "compressors": V3.ZstdCodec(level=1)},
+        {"chunks": (4, 16, 16), "shards": (8, 32, 48)},
+        True,
+    ),
+    "v2 source into 0.5": (
+        {"chunks": (4, 16, 16), "zarr_format": 2, "compressors": numcodecs.Zstd(level=1)},
+        {"chunks": (4, 16, 16), "shards": None},
+        True,
+    ),
+    "other codec setting": (
+        {"chunks": (4, 16, 16), "compressors": V3.ZstdCodec(level=3)},
+        {"chunks": (4, 16, 16), "shards": None},
+        False,
+    ),
+    "other chunks": (
+        {"chunks": (4, 8, 16), "compressors": V3.ZstdCodec(level=1)},
+        {"chunks": (4, 16, 16), "shards": None},
+        False,
+    ),
+    "big-endian source": (
+        {"chunks": (4, 16, 16), "zarr_format": 2, "dtype": ">u2"},
+        {"chunks": (4, 16, 16), "shards": None},
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COPY_CASES))
+def test_a_zarr_source_stored_as_level_0_is_copied_not_encoded(tmp_path, monkeypatch, case):
+    import gpu_omezarr as g
+    import gpu_omezarr.stream
+
+    monkeypatch.setattr(g.stream, "TILE_BYTES", 1)  # many tiles, edge tiles
+    source_kwargs, options, copied = COPY_CASES[case]
+    x = np.random.default_rng(5).integers(0, 900, (10, 45, 70)).astype("uint16")
+    x[:4, :16, :16] = 0  # a chunk zarr does not store (all fill): encoded by us
+    source = zarr.create_array(
+        str(tmp_path / "src.zarr"), shape=x.shape, **{"dtype": x.dtype, **source_kwargs}
+    )
+    source[...] = x
+    encoded: list[tuple[int, ...]] = []
+    encode = ChunkCodec.encode
+    monkeypatch.setattr(
+        ChunkCodec, "encode", lambda self, block: encoded.append(block.shape) or encode(self, block)
+    )
+    common = {"axes": "zyx", "scale_factors": (2,), "storage_options": options}
+    g.write_image(source, str(tmp_path / "from-zarr.zarr"), **common)
+    from_zarr = len(encoded)
+    encoded.clear()
+    g.write_image(x, str(tmp_path / "from-memory.zarr"), **common)
+    # Chunks of 4 x 16 x 16: 3 x 3 x 5 in level 0, 2 x 2 x 3 in level 1 (5 x 23 x 35). Copied,
+    # level 0 encodes only the chunk zarr did not store.
+    assert len(encoded) == 45 + 12
+    assert from_zarr == (1 + 12 if copied else 45 + 12)
+    ours, theirs = (
+        zarr.open_group(str(tmp_path / n), mode="r") for n in ("from-zarr.zarr", "from-memory.zarr")
+    )
+    for level in ("s0", "s1"):
+        np.testing.assert_array_equal(ours[level][...], theirs[level][...])
+    np.testing.assert_array_equal(ours["s0"][...], x)
