@@ -20,6 +20,9 @@ writer starts from the same cold state: slower for all, but no order effects.
 ``--source zarr``: the image is a Zarr array on disk, opened lazily (dask for the peers), so
 peak RSS is the writer's own working memory plus the interpreter. ``--source zarr-sharded``:
 the same, stored in shards of 16 x 1024 x 1024 (a 0.5 pyramid's level 0, re-pyramided).
+With ``--source zarr`` the source's chunks are stored as our level 0 stores them, so
+gpu_omezarr copies them as they are; ``--source zarr-zstd3`` stores the source with zstd
+level 3, so every writer must encode level 0 again (the general case).
 """
 
 import argparse
@@ -68,7 +71,7 @@ def rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def make_source(shape, path=None, shards=None):
+def make_source(shape, path=None, shards=None, level=1):
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -85,7 +88,7 @@ def make_source(shape, path=None, shards=None):
         chunks=CHUNKS,
         shards=shards,
         dtype="uint16",
-        compressors=zarr.codecs.ZstdCodec(level=1),
+        compressors=zarr.codecs.ZstdCodec(level=level),
     )
     for z in range(0, shape[0], CHUNKS[0]):
         block = rng.integers(0, 4000, (min(CHUNKS[0], shape[0] - z), *shape[1:]), dtype=np.uint16)
@@ -189,7 +192,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shape", type=int, nargs=3, default=(128, 2048, 2048))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--source", choices=("memory", "zarr", "zarr-sharded"), default="memory")
+    parser.add_argument(
+        "--source", choices=("memory", "zarr", "zarr-sharded", "zarr-zstd3"), default="memory"
+    )
     parser.add_argument("--only", nargs="*", default=list(WRITERS))
     parser.add_argument(
         "--settle",
@@ -210,7 +215,8 @@ def main() -> None:
     if args.source != "memory":
         source_path = os.path.join(work, "source.zarr")
         sharded = args.source == "zarr-sharded"
-        make_source(shape, source_path, SOURCE_SHARDS if sharded else None)
+        level = 3 if args.source == "zarr-zstd3" else 1
+        make_source(shape, source_path, SOURCE_SHARDS if sharded else None, level)
     runs: dict[str, list[dict]] = {kind: [] for kind in args.only}
     for round_ in range(args.repeats):
         # A new order each round (the same for a given round): what ran just before a writer
