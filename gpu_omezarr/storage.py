@@ -42,16 +42,13 @@ def abandoned(tag: str) -> bool:
     return False
 
 
-def remove_debris(directory: Path) -> int:
+def remove_debris(directory: Path) -> None:
     """Delete the units that writers killed on this machine left half-written below
-    ``directory`` (hidden ``.KEY.THREAD.PID@HOST.part`` files, never a key). How many."""
-    removed = 0
+    ``directory`` (hidden ``.KEY.THREAD.PID@HOST.part`` files, never a key)."""
     for path in directory.rglob(".*.part"):
         before, _, host = path.name[: -len(".part")].rpartition("@")  # hosts may have dots
         if abandoned(f"{before.rpartition('.')[2]}@{host}"):
             path.unlink(missing_ok=True)
-            removed += 1
-    return removed
 
 
 class ChunkStore:
