@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 _API = {
     "write_image": "api.image",
     "write_multiscale": "api.image",
-    "write_labels": "api.image",
-    "write_multiscale_labels": "api.image",
+    "write_labels": "api.labels",
+    "write_multiscale_labels": "api.labels",
     "write_multiscales_metadata": "api.metadata",
     "write_plate": "api.plate",
     "write_plate_metadata": "api.metadata",

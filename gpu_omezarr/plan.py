@@ -200,6 +200,15 @@ def level_storage(
     return chunks, shards
 
 
+def level_options(storage_options: Any, i: int) -> Mapping[str, Any]:
+    """Level ``i``'s storage options: the one dict for every level, or its own."""
+    if storage_options is None:
+        return {}
+    if isinstance(storage_options, Mapping):
+        return storage_options
+    return storage_options[i] if len(storage_options) > 1 else storage_options[0]
+
+
 def plan_levels(
     shape: Sequence[int],
     axes: Sequence[Mapping[str, Any]],

@@ -1,28 +1,35 @@
-"""A pyramid write split into region tasks, for a dask cluster (threads or processes).
+"""A write as a dask graph of region tasks, for any dask scheduler or a dask.distributed
+cluster (threads or processes): ``compute=False``, or a client current when writing.
 
 Stage 1: level 0 is cut into regions aligned to the write units of levels 0..k (for the
 deepest k that keeps a region within ``REGION_BYTES``). Each region task streams its piece
 and writes levels 0..k: every unit of those levels lies in exactly one region, so no two
 tasks ever write the same chunk or shard. Stage 2: levels k+1.. are computed from level k,
 read back from the store, in one task (they hold a small fraction of the data: 1/4 per
-halving in y/x). The caller writes the OME metadata after both stages.
+halving in y/x).
+
+The graph: the arrays made first (:meth:`.job.Write.prepare`), then both stages of every
+streamed pass, then the metadata (:meth:`.job.Write.finish`).
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import zarr
 
-from .backends import get_backend
 from .plan import Level
 from .progress import LevelsFrom, Tracker
 from .stream import tiles, write_levels
 from .writer import chunk_writers
+
+if TYPE_CHECKING:
+    from .job import Pass, Prepared, Write
 
 REGION_BYTES = 256 * 2**20
 
@@ -59,94 +66,123 @@ class _Window:
         ]
 
 
+def graph(write: Write) -> Any:
+    """``write`` as one ``dask.delayed``: prepare, the region tasks, finish (the progress
+    bar closed last). Tasks get the write without its data: each reads its own region."""
+    import dask
+
+    bare = write.bare()
+    prepared = dask.delayed(_prepare, pure=False)(bare)
+    tracker = write.tracker()
+    stored = tasks(write, prepared[2], tracker)
+    finish = dask.delayed(_finish, pure=False)(bare, prepared, *stored)
+    return dask.delayed(_closed, pure=False)(finish, tracker)
+
+
+def _prepare(write: Write) -> Prepared:
+    return write.prepare()
+
+
+def _finish(write: Write, prepared: Prepared, *after: Any) -> Any:
+    return write.finish(prepared)
+
+
+def _closed(result: Any, tracker: Tracker) -> Any:
+    tracker.close()  # the progress bar goes once the metadata is written
+    return result
+
+
+def active_client() -> Any:
+    """The dask.distributed client in use, if any: then a write runs as region tasks."""
+    distributed = sys.modules.get("distributed")  # no client without it imported
+    if distributed is None:
+        return None
+    try:
+        distributed.get_worker()
+        return None  # inside a task already: write here, not as more tasks
+    except ValueError:
+        pass
+    try:
+        return distributed.Client.current()  # `with client.as_current()`, else the default
+    except ValueError:
+        return None
+
+
+def tasks(write: Write, arrays: Any, tracker: Tracker) -> list[Any]:
+    """Every pass's region tasks (``dask.delayed``), each pass's last one finishing after
+    all its others. ``arrays`` may itself be delayed (made by an earlier task of the graph).
+    ``tracker`` hears of every unit stored by tasks that run in this process (threads); a
+    copy sent to another process reports nothing."""
+    bare = write.bare()
+    return [
+        task
+        for p in write.passes()
+        for task in _pass_tasks(
+            bare, p, arrays[p.first : p.first + len(p.levels)], tracker.from_level(p.first)
+        )
+    ]
+
+
+def _pass_tasks(write: Write, p: Pass, arrays: Any, tracker: LevelsFrom) -> list[Any]:
+    """Both stages of one pass, as ``dask.delayed``."""
+    import dask
+
+    levels, source = p.levels, p.source
+    units = [lv.shards or lv.chunks for lv in levels]
+    k, extent = plan_regions(levels, units, np.dtype(source.dtype).itemsize)
+    head = replace(p, source=None, levels=levels[: k + 1])
+    # An in-memory array travels as its region only, a dask array as the graph of its region
+    # (computed by dask for the task); other sources are read by the task itself.
+    sliced = isinstance(source, np.ndarray) or hasattr(source, "dask")
+    stage1 = [
+        dask.delayed(write_region, pure=False)(
+            write, head, source[region] if sliced else source, region, arrays[: k + 1], tracker
+        )
+        for region in tiles(levels[0].shape, extent)
+    ]
+    if k + 1 == len(levels):
+        return stage1
+    rest = replace(p, source=None)
+    coarse = dask.delayed(write_coarse, pure=False)(write, rest, k, arrays, tracker, *stage1)
+    return [coarse]
+
+
 def write_region(
-    source: Any,
-    read: tuple[slice, ...],
-    origin: Sequence[int],
-    levels: Sequence[Level],
+    write: Write,
+    p: Pass,
+    piece: Any,
+    region: tuple[slice, ...],
     arrays: Sequence[zarr.Array],
-    method: str,
-    backend: Any,
-    resume: bool = False,
     tracker: Tracker | LevelsFrom | None = None,
 ) -> None:
-    """Stage 1, one task: levels 0..k of the region of level 0 at ``origin``, which is
-    ``source[read]``."""
-    if hasattr(source, "dask"):  # a dask input: computed here, by this task alone
-        piece = np.asarray(source[read].compute(scheduler="sync"))
-    elif isinstance(source, np.ndarray):
-        piece = source[read]
-    else:  # a file-backed array: read tile by tile, ahead of the kernels
-        piece = _Window(source, read)
+    """Stage 1, one task: levels 0..k of ``p`` (``p.levels``) over ``region`` of level 0.
+    ``piece`` is that region (in memory), or the whole source (read here)."""
+    # A file-backed array is read tile by tile, ahead of the kernels.
+    read = piece if isinstance(piece, np.ndarray) else _Window(piece, region)
     on_unit = tracker.for_level if tracker is not None else None
-    with chunk_writers(arrays, on_unit, resume) as writers:
-        write_levels(piece, levels, writers, get_backend(backend), method, origin=origin)
+    origin = [r.start for r in region]
+    with chunk_writers(arrays, on_unit, write.resume) as writers:
+        write_levels(read, p.levels, writers, write.pyramid.backend, p.method, origin=origin)
 
 
 def write_coarse(
-    levels: Sequence[Level],
-    arrays: Sequence[zarr.Array],
+    write: Write,
+    p: Pass,
     k: int,
-    method: str,
-    backend: Any,
-    resume: bool = False,
+    arrays: Sequence[zarr.Array],
     tracker: Tracker | LevelsFrom | None = None,
     *after: Any,
 ) -> None:
-    """Stage 2, one task: levels k+1.. from level k as stored (after the tasks ``after``)."""
+    """Stage 2, one task: levels k+1.. of ``p`` from level k as stored (after the tasks
+    ``after``)."""
+    levels = p.levels
     base = levels[k].cumulative
     rebased = [
         replace(lv, cumulative=tuple(c // b for c, b in zip(lv.cumulative, base, strict=True)))
         for lv in levels[k:]
     ]
     on_unit = (lambda i: tracker.for_level(k + i)) if tracker is not None else None
-    with chunk_writers(arrays[k:], on_unit, resume) as writers:
-        write_levels(arrays[k], rebased, writers, get_backend(backend), method, write_first=False)
-
-
-def tasks(
-    source: Any,
-    levels: Sequence[Level],
-    arrays: Any,
-    method: str,
-    backend: Any,
-    resume: bool = False,
-    tracker: Tracker | LevelsFrom | None = None,
-) -> list[Any]:
-    """Both stages as ``dask.delayed`` tasks; the last one finishes after all the others.
-    ``arrays`` may itself be delayed (made by an earlier task of the graph). ``tracker``
-    hears of every unit stored by tasks that run in this process (threads); a copy sent to
-    another process reports nothing."""
-    import dask
-
-    units = [lv.shards or lv.chunks for lv in levels]
-    k, extent = plan_regions(levels, units, np.dtype(source.dtype).itemsize)
-    in_memory = isinstance(source, np.ndarray)
-    stage1 = []
-    for region in tiles(levels[0].shape, extent):
-        # An in-memory array travels as its region only; other sources are read by the task.
-        piece, read = (source[region], _whole(region)) if in_memory else (source, region)
-        origin = [r.start for r in region]
-        stage1.append(
-            dask.delayed(write_region, pure=False)(
-                piece,
-                read,
-                origin,
-                levels[: k + 1],
-                arrays[: k + 1],
-                method,
-                backend,
-                resume,
-                tracker,
-            )
+    with chunk_writers(arrays[k:], on_unit, write.resume) as writers:
+        write_levels(
+            arrays[k], rebased, writers, write.pyramid.backend, p.method, write_first=False
         )
-    if k + 1 == len(levels):
-        return stage1
-    coarse = dask.delayed(write_coarse, pure=False)(
-        levels, arrays, k, method, backend, resume, tracker, *stage1
-    )
-    return [coarse]
-
-
-def _whole(region: tuple[slice, ...]) -> tuple[slice, ...]:
-    return tuple(slice(0, r.stop - r.start) for r in region)

@@ -1,6 +1,7 @@
 """The public functions, with ome-zarr-py's names and parameters."""
 
-from .image import write_image, write_labels, write_multiscale, write_multiscale_labels
+from .image import write_image, write_multiscale
+from .labels import write_labels, write_multiscale_labels
 from .metadata import (
     write_label_metadata,
     write_multiscales_metadata,
