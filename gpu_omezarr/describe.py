@@ -18,7 +18,7 @@ from .backends import Backend, check_method, get_backend
 from .groups import GroupLike, MissingGroup, read_blocks, resolve_group_format
 from .job import Pyramid
 from .metadata._errors import invalid, wrong_type
-from .plan import DEFAULT_SCALE_FACTORS, Level, level_options, plan_levels
+from .plan import DEFAULT_SCALE_FACTORS, Level, Placement, level_options, plan_levels
 from .progress import Bar, ProgressCallback
 
 
@@ -141,17 +141,9 @@ def given_pyramid(
     storage_options = options.get("storage_options")
 
     def plan(shape: tuple[int, ...], i: int, level_scale: Any) -> Level:
-        return plan_levels(
-            shape,
-            axes_list,
-            [],
-            "nearest",
-            level_options(storage_options, i),
-            fmt.zarr_format,
-            level_scale,
-            None,
-            False,
-        )[0]
+        options_i = level_options(storage_options, i)
+        placement = Placement(level_scale, centred=False, translated=False)
+        return plan_levels(shape, axes_list, [], options_i, fmt.zarr_format, placement)[0]
 
     base = plan(shapes[0], 0, options.get("scale"))
     levels = []

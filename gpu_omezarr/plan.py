@@ -33,6 +33,22 @@ class Level:
     translation: tuple[float, ...] | None
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where level 0 sits in physical space, and how the coarser levels' origins follow.
+
+    ``scale`` and ``translation``: per axis, as a list or a dict by axis name (defaults 1
+    and 0). ``centred``: coarser levels' translations keep each pixel's centre where it is
+    (block methods, ``mean`` and ``mode``); else they keep level 0's (``nearest``).
+    ``translated=False`` writes scales only (ome-zarr-py's convention).
+    """
+
+    scale: Any = None
+    translation: Any = None
+    centred: bool = True
+    translated: bool = True
+
+
 def _per_axis(value: Any, names: Sequence[str], field: str, default: float) -> list[float]:
     if value is None:
         return [default] * len(names)
@@ -213,18 +229,16 @@ def plan_levels(
     shape: Sequence[int],
     axes: Sequence[Mapping[str, Any]],
     scale_factors: Any,
-    method: str,
     storage_options: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
     zarr_format: int,
-    scale: Any = None,
-    translation: Any = None,
-    write_translation: bool = True,
+    placement: Placement | None = None,
 ) -> list[Level]:
     """Every level of the pyramid, validated (``ValueError`` naming the bad parameter)."""
+    placement = placement or Placement()
     names = [a["name"] for a in axes]
     types = [a.get("type") for a in axes]
-    base_scale = _positive_finite("scale", _per_axis(scale, names, "scale", 1.0))
-    base_shift = _per_axis(translation, names, "translation", 0.0)
+    base_scale = _positive_finite("scale", _per_axis(placement.scale, names, "scale", 1.0))
+    base_shift = _per_axis(placement.translation, names, "translation", 0.0)
     for v in base_shift:
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
             invalid("translation", base_shift, "values must be finite numbers")
@@ -255,9 +269,9 @@ def plan_levels(
         where = f"storage_options[{i}]." if len(options_list) > 1 else "storage_options."
         chunks, shards = level_storage(options, level_shape, types, zarr_format, where)
         level_scale = tuple(s * f for s, f in zip(base_scale, cumulative, strict=True))
-        if not write_translation:
+        if not placement.translated:
             shift = None
-        elif method == "nearest":
+        elif not placement.centred:
             shift = tuple(float(t) for t in base_shift)
         else:  # block methods: keep each pixel's centre where it physically is
             shift = tuple(

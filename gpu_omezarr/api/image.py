@@ -20,7 +20,7 @@ from ..describe import (
 from ..groups import GroupLike, resolve_group_format
 from ..groups import read_blocks as read_blocks  # kept importable from here, for scripts
 from ..job import Pyramid, Write
-from ..plan import DEFAULT_SCALE_FACTORS, plan_levels
+from ..plan import DEFAULT_SCALE_FACTORS, Placement, plan_levels
 
 
 def write_image(
@@ -89,16 +89,9 @@ def write_image(
     check_method(method, dtype)
     existing, fmt = resolve_group_format(group, fmt, version)
     axes_list = meta.build_axes(axes, axes_units, ndim=len(shape))
+    placement = Placement(scale, translation, method != "nearest", write_translation)
     levels = plan_levels(
-        shape,
-        axes_list,
-        scale_factors,
-        method,
-        storage_options,
-        fmt.zarr_format,
-        scale,
-        translation,
-        write_translation,
+        shape, axes_list, scale_factors, storage_options, fmt.zarr_format, placement
     )
     backend_obj = get_backend(backend)
     extra, blocks = split_metadata(metadata, channels(axes_list, shape))

@@ -23,7 +23,7 @@ from ..describe import (
 )
 from ..groups import GroupLike, resolve_group_format
 from ..job import Pyramid, Write
-from ..plan import plan_levels
+from ..plan import Placement, plan_levels
 
 
 def write_labels(
@@ -62,8 +62,9 @@ def write_labels(
     shape, dtype = check_source(labels, "labels")
     check_method(method, dtype)
     axes_list = meta.build_axes(axes, None, ndim=len(shape))
+    placement = Placement(scale, centred=method != "nearest")
     levels = plan_levels(
-        shape, axes_list, scale_factors, method, storage_options, fmt.zarr_format, scale
+        shape, axes_list, scale_factors, storage_options, fmt.zarr_format, placement
     )
     backend_obj = get_backend(backend)
     extra, _ = split_metadata(metadata, None)
