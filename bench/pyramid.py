@@ -16,6 +16,10 @@ first touch of a page the host took back costs about 3 ms per MB written, nine t
 into warm memory, and how much is warm depends on what ran just before. After ~10 s every
 writer starts from the same cold state: slower for all, but no order effects.
 
+``--baseline DIR``: a checkout of an earlier commit (its C kernels built, or copied in);
+its pyramids run as writers ``then_yx`` / ``then_zyx`` beside ours, in the same rounds, so a
+change's cost is read off one run (``git worktree add DIR REV``).
+
 ``--source memory``: the image is a NumPy array in the process (peak RSS shown above it).
 ``--source zarr``: the image is a Zarr array on disk, opened lazily (dask for the peers), so
 peak RSS is the writer's own working memory plus the interpreter. ``--source zarr-sharded``:
@@ -47,6 +51,8 @@ WRITERS = {
     "ours_l0": "gpu_omezarr, level 0 alone",
     "ours_yx": "gpu_omezarr, y/x pyramid",
     "ours_zyx": "gpu_omezarr, z/y/x pyramid",
+    "then_yx": "gpu_omezarr --baseline, y/x pyramid",
+    "then_zyx": "gpu_omezarr --baseline, z/y/x pyramid",
     "omezarr_yx": "ome-zarr-py local_mean, y/x",
     "omezarr_zyx": "ome-zarr-py local_mean, z/y/x",
     "ngff_yx": "ngff-zarr dask_bin_shrink, y/x",
@@ -202,6 +208,7 @@ def main() -> None:
         default=0.0,
         help="seconds each writer waits before its clock starts (see the module docstring)",
     )
+    parser.add_argument("--baseline", help="an earlier checkout, run as then_yx / then_zyx")
     parser.add_argument("--child", nargs=3)
     args = parser.parse_args()
     shape = tuple(args.shape)
@@ -217,6 +224,8 @@ def main() -> None:
         sharded = args.source == "zarr-sharded"
         level = 3 if args.source == "zarr-zstd3" else 1
         make_source(shape, source_path, SOURCE_SHARDS if sharded else None, level)
+    if args.baseline is None:
+        args.only = [k for k in args.only if not k.startswith("then_")]
     runs: dict[str, list[dict]] = {kind: [] for kind in args.only}
     for round_ in range(args.repeats):
         # A new order each round (the same for a given round): what ran just before a writer
@@ -227,8 +236,15 @@ def main() -> None:
             out = os.path.join(work, "out.zarr")
             os.sync()  # the last run's dirty pages are not this run's cost
             cmd = [sys.executable, __file__, "--shape", *map(str, shape)]
+            env = dict(os.environ)
+            if kind.startswith("then_"):  # the baseline's package first on the path
+                env["PYTHONPATH"] = os.path.abspath(args.baseline)
+            child_kind = kind.replace("then_", "ours_")
             done = subprocess.run(
-                [*cmd, "--child", kind, source_path, out], capture_output=True, text=True
+                [*cmd, "--child", child_kind, source_path, out],
+                capture_output=True,
+                text=True,
+                env=env,
             )
             stored = sum(
                 os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs
