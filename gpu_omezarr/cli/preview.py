@@ -19,19 +19,13 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def add_options(p: argparse.ArgumentParser, prefix: str = "") -> None:
-    """The picture's options (``prefix``: ``preview-`` where another command takes them)."""
-    p.add_argument(f"--{prefix}size", type=int, default=512, help="longer side in pixels")
-    p.add_argument(
-        f"--{prefix}z", default="mid", help="'mid' (default), 'max' (projection) or a plane"
-    )
-    p.add_argument(f"--{prefix}t", type=int, default=0, help="time point (default 0)")
-    p.add_argument(
-        f"--{prefix}level", default="auto", help="'auto' (coarsest that fills) or a level"
-    )
-    p.add_argument(
-        f"--{prefix}labels", default="all", help="'all' (default), 'none' or a label image name"
-    )
+def add_options(p: argparse.ArgumentParser) -> None:
+    """The picture's options."""
+    p.add_argument("--size", type=int, default=512, help="longer side in pixels (default 512)")
+    p.add_argument("--z", default="mid", help="'mid' (default), 'max' (projection) or a plane")
+    p.add_argument("--t", type=int, default=0, help="time point (default 0)")
+    p.add_argument("--level", default="auto", help="'auto' (coarsest that fills) or a level")
+    p.add_argument("--labels", default="all", help="'all' (default), 'none' or a label name")
 
 
 def png_path(text: str) -> str:
@@ -44,22 +38,13 @@ def png_path(text: str) -> str:
     return text
 
 
-def write(store: str, output: str, args: argparse.Namespace, prefix: str = "") -> str:
+def write(store: str, output: str, args: argparse.Namespace) -> str:
     """Write the preview of ``store`` to ``output`` with the options in ``args``; a line
     saying what it shows."""
     from ..view import save_preview
 
-    def option(name: str) -> Any:
-        return getattr(args, prefix.replace("-", "_") + name)
-
     made = save_preview(
-        store,
-        output,
-        option("size"),
-        z=option("z"),
-        t=option("t"),
-        level=option("level"),
-        labels=option("labels"),
+        store, output, args.size, z=args.z, t=args.t, level=args.level, labels=args.labels
     )
     rows, columns = made.rgb.shape[:2]
     what = f"from {made.arrays[0]}" if made.arrays else "(no field read)"

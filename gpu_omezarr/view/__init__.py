@@ -16,7 +16,7 @@ import numpy as np
 import zarr
 
 from ..metadata import read_ome
-from .picture import Options, paint, read, resolve_windows
+from .picture import Options, paint, read_image, resolve_windows
 from .plate import render_plate
 from .png import encode, read_text
 from .render import scale_bar
@@ -110,7 +110,7 @@ def render(
         return Preview(rgb, arrays, None, zname, windows[0] if windows else [], None, boxes)
     if "well" in blocks and "multiscales" not in blocks:
         node = _well_field(node, blocks["well"])
-    picture = read(node, (size, size), options)
+    picture = read_image(node, (size, size), options)
     if options.z == "mid":
         zname = f"plane {picture.image.size('z') // 2}"
     (windows,) = resolve_windows([picture])

@@ -73,7 +73,9 @@ class Picture:
         return [render.window(self.omero, self.n_channels, c, dtype) for c in self.channels]
 
 
-def read(group: zarr.Group, box: tuple[int, int], options: Options, strict: bool = True) -> Picture:
+def read_image(
+    group: zarr.Group, box: tuple[int, int], options: Options, strict: bool = True
+) -> Picture:
     """``group``'s image fitted in ``box`` (rows, columns), with its label images; a label
     image named in ``options`` that is missing is an error where ``strict``."""
     image = open_image(group)

@@ -10,7 +10,7 @@ import zarr
 
 from ..metadata import read_ome
 from .font import ADVANCE, HEIGHT, draw_text
-from .picture import Options, Picture, paint, read, resolve_windows
+from .picture import Options, Picture, paint, read_image, resolve_windows
 from .read import where
 
 GRID, EMPTY = 64, 24  # grey of the lines between wells, and of a well with nothing in it
@@ -66,7 +66,7 @@ def render_plate(
         if field is None or row is None or column is None:
             continue
         box = grid.box(row, column)
-        picture = read(field, (box[2] - box[0], box[3] - box[1]), options, strict=False)
+        picture = read_image(field, (box[2] - box[0], box[3] - box[1]), options, strict=False)
         placed.append((path, picture, box))
     height = grid.top + len(rows) * grid.cell
     width = grid.left + len(columns) * grid.cell
