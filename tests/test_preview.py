@@ -260,6 +260,7 @@ def test_a_plate_shows_its_wells_at_their_row_and_column(tmp_path, version):
         y, x = a1[0] + row * pitch_y + 2, a1[1] + column * pitch_x + 2
         assert (rgb[y, x] == 24).all()
     assert made.level is None and len(made.arrays) == 3 and text["Level"].startswith("A/1/0/")
+    assert made.windows == [(0.0, 3000.0)]
 
 
 def test_cli_preview_and_convert_preview(tmp_path):

@@ -38,13 +38,15 @@ class Preview:
     level : int or None
         The image level read (index in its multiscales); None for a plate.
     z : str
-        ``"max"`` or ``"plane N"`` (N counted in level 0).
+        ``"max"`` or ``"plane N"`` (N counted in level 0; ``"middle plane"`` for a plate).
     windows : list of (float, float)
         The window (start, end) of each channel shown (for a plate, its first well's).
     scale_bar : (float, str) or None
         The length and unit of the scale bar drawn, where the x axis has a unit.
     wells : dict
         For a plate: each drawn well's path to its picture's box (top, left, bottom, right).
+
+    A plate has no scale bar (its wells may differ in pixel size).
     """
 
     rgb: np.ndarray
@@ -102,10 +104,9 @@ def render(
     options = Options(z, t, level, labels)
     node = _open(group)
     blocks = read_ome(node.attrs.asdict())[1]
-    zname = "max" if options.z == "max" else f"plane {options.z}"
+    zname = {"max": "max", "mid": "middle plane"}.get(str(options.z), f"plane {options.z}")
     if "plate" in blocks:
-        rgb, pictures, boxes = render_plate(node, size, options)
-        windows = resolve_windows(pictures[:1])
+        rgb, pictures, windows, boxes = render_plate(node, size, options)
         arrays = [a for p in pictures for a in p.arrays]
         return Preview(rgb, arrays, None, zname, windows[0] if windows else [], None, boxes)
     if "well" in blocks and "multiscales" not in blocks:

@@ -49,8 +49,8 @@ def layout(rows: list[str], columns: list[str], size: int) -> Layout:
 
 def render_plate(
     group: zarr.Group, size: int, options: Options
-) -> tuple[np.ndarray, list[Picture], dict[str, tuple[int, int, int, int]]]:
-    """The plate's picture, the fields read and each well's box in it."""
+) -> tuple[np.ndarray, list[Picture], list[list[tuple[float, float]]], dict[str, tuple[int, ...]]]:
+    """The plate's picture, the fields read, their windows and each well's box in it."""
     _, blocks = read_ome(group.attrs.asdict())
     plate = blocks["plate"]
     rows = [r["name"] for r in plate.get("rows", [])]
@@ -85,7 +85,7 @@ def render_plate(
         boxes[path] = (ty, tx, ty + tile.shape[0], tx + tile.shape[1])
     if grid.top:
         _names(rgb, grid)
-    return rgb, [p for _, p, _ in placed], boxes
+    return rgb, [p for _, p, _ in placed], windows, boxes
 
 
 def _names(rgb: np.ndarray, grid: Layout) -> None:
