@@ -10,6 +10,7 @@ import zarr
 
 import gpu_omezarr as g
 import gpu_omezarr.view.read as view_read
+from gpu_omezarr.cli import main
 from gpu_omezarr.view import read_text, render, save_preview
 from gpu_omezarr.view.read import open_image, read_picture
 
@@ -263,34 +264,49 @@ def test_a_plate_shows_its_wells_at_their_row_and_column(tmp_path, version):
     assert made.windows == [(0.0, 3000.0)]
 
 
-def test_cli_preview_and_convert_preview(tmp_path):
-    def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "gpu_omezarr", *map(str, args)], capture_output=True, text=True
-        )
-
+def test_cli_preview_and_convert_preview(tmp_path, capsys):
     demo = tmp_path / "demo.zarr"
-    assert run("demo", demo, "--size", "64", "--depth", "8", "--quiet").returncode == 0
-    done = run("preview", demo, tmp_path / "demo.png", "--size", "48", "--z", "max")
+    assert main(["demo", str(demo), "--size", "64", "--depth", "8", "--quiet"]) == 0
+    args = ["preview", demo, tmp_path / "demo.png", "--z", "max", "--size", "48"]
+    done = subprocess.run(  # once as users run it
+        [sys.executable, "-m", "gpu_omezarr", *args],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "48 x 48 px from s0, z max, scale bar 5 micrometer" in done.stdout
     rgb, text = png(tmp_path / "demo.png")
     assert rgb.shape == (48, 48, 3) and text["Z"] == "max"
-    bad = run("preview", demo, tmp_path / "x.png", "--z", "top")
-    assert bad.returncode == 2 and "z='top'" in bad.stderr and "Traceback" not in bad.stderr
-    nowhere = run(
-        "convert",
-        tmp_path / "in.npy",
-        tmp_path / "out.zarr",
-        "--preview",
-        tmp_path / "no" / "p.png",
-    )
-    assert nowhere.returncode == 2 and "does not exist" in nowhere.stderr
-    assert not (tmp_path / "out.zarr").exists()
-    np.save(tmp_path / "in.npy", np.arange(40 * 60, dtype=np.uint16).reshape(40, 60))
-    done = run(
-        "convert", tmp_path / "in.npy", tmp_path / "out.zarr", "--preview", tmp_path / "out.png"
-    )
-    assert done.returncode == 0, done.stderr
-    rgb, _ = png(tmp_path / "out.png")
+    capsys.readouterr()
+    for args, message in [
+        (["--z", "top"], "error: z='top': use 'mid', 'max' or a plane number"),
+        (["--labels", "cells"], "error: labels='cells': "),
+        (["--size", "4"], "error: size=4: "),
+    ]:
+        assert main(["preview", str(demo), str(tmp_path / "x.png"), *args]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err
+    assert main(["preview", str(demo / "s0"), str(tmp_path / "x.png")]) == 2
+    assert "a Zarr array, not an OME-Zarr image" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+    source, out = tmp_path / "in.npy", tmp_path / "out.zarr"
+    np.save(source, np.arange(40 * 60, dtype=np.uint16).reshape(40, 60))
+    with pytest.raises(SystemExit):  # checked before anything is written
+        main(["convert", str(source), str(out), "--preview", str(tmp_path / "no" / "p.png")])
+    assert "does not exist" in capsys.readouterr().err and not out.exists()
+    assert main(["convert", str(source), str(out), "--preview", str(tmp_path / "o.png")]) == 0
+    assert "wrote " + str(tmp_path / "o.png") in capsys.readouterr().out
+    rgb, _ = png(tmp_path / "o.png")
     assert rgb.shape == (341, 512, 3) and rgb[0, 0, 0] < rgb[-1, -1, 0]  # a ramp, dark to bright
+
+
+def test_a_well_shows_its_first_field_and_other_groups_are_refused(tmp_path):
+    fields = [np.full((16, 16), v, np.uint16) for v in (0, 1000)]
+    fields[0][4:8, 4:8] = 500
+    store = str(tmp_path / "plate.zarr")
+    g.write_plate({"A/1": fields}, store, axes="yx", scale_factors=())
+    assert np.array_equal(g.preview(store + "/A/1", 16), g.preview(store + "/A/1/0", 16))
+    assert (g.preview(store + "/A/1", 16)[4:8, 4:8] == 255).all()
+    zarr.open_group(str(tmp_path / "plain.zarr"), mode="w")
+    with pytest.raises(ValueError, match="not an OME-Zarr image"):
+        render(str(tmp_path / "plain.zarr"))
