@@ -66,7 +66,9 @@ def add_parsers(sub: Any) -> None:
         help="finish an interrupted convert: keep what is stored and verified, write the rest",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
-    p.add_argument("--preview", type=preview.png_path, help="also write a PNG picture of it")
+    p.add_argument(
+        "--preview", type=preview.png_path, metavar="OUT.png", help="also write a PNG of it"
+    )
     p.set_defaults(run=run)
 
 
