@@ -97,7 +97,8 @@ def render(
 
     Channels are blended additively in their ``omero`` colours and windows; where a channel
     has none, defaults (grey; green and magenta; red, green, blue; ...) and the 0.1 and 99.9
-    percentiles of what was read. A scale bar is drawn where the x axis has a unit.
+    percentiles of what was read. A scale bar is drawn where the x axis has a unit. Label
+    images are read at the same z plane (with ``z="max"``: their maximum over z).
     """
     if not isinstance(size, int) or size < 8:
         raise ValueError(f"size={size!r}: the picture needs at least 8 pixels a side")
