@@ -12,6 +12,7 @@ import gpu_omezarr as g
 import gpu_omezarr.view.read as view_read
 from gpu_omezarr.cli import main
 from gpu_omezarr.view import read_text, render, save_preview
+from gpu_omezarr.view.font import text_mask
 from gpu_omezarr.view.read import open_image, read_picture
 
 VERSIONS = ["0.4", "0.5"]
@@ -219,7 +220,10 @@ def test_scale_bar_in_physical_units(tmp_path):
     assert made.scale_bar == (50.0, "micrometer") and text["Scale bar"] == "50 micrometer"
     white = (rgb == 255).all(axis=-1)
     assert white[-20:].sum(axis=1).max() == 100  # 50 um of 0.5 um pixels, the bar's rows
-    assert white[-40:-12].any() and not white[:-40].any()  # its length written above it
+    ink = white[:-14]  # above the bar: its length, written in the built-in font
+    rows, cols = np.nonzero(ink)
+    written = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    assert np.array_equal(written, text_mask("50 µm", 2))
     made = render(store, 128)  # 2 um pixels: 50 um is 25 of them
     assert made.scale_bar == (50.0, "micrometer")
     assert (made.rgb == 255).all(axis=-1)[-8:].sum(axis=1).max() == 25
