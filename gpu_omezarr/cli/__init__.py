@@ -1,4 +1,4 @@
-"""Command line: ``gpu-omezarr convert | info | validate | demo``.
+"""Command line: ``gpu-omezarr convert | info | validate | preview | demo``.
 
 User mistakes (bad arguments, unreadable inputs, an existing output without ``--overwrite``)
 end with one line on stderr and exit code 2, never a traceback; ``validate`` exits 1 when
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import convert, demo, inspect
+from . import convert, demo, inspect, preview
 
 USER_ERRORS = (ValueError, TypeError, OSError, KeyError, RuntimeError)
 
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write OME-Zarr image pyramids fast (CuPy on a GPU, NumPy elsewhere).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (convert, inspect, demo):
+    for module in (convert, inspect, preview, demo):
         module.add_parsers(sub)
     return parser
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _options
+from . import _options, preview
 
 
 def add_parsers(sub: Any) -> None:
@@ -66,6 +66,9 @@ def add_parsers(sub: Any) -> None:
         help="finish an interrupted convert: keep what is stored and verified, write the rest",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    p.add_argument(
+        "--preview", type=preview.png_path, metavar="OUT.png", help="also write a PNG of it"
+    )
     p.set_defaults(run=run)
 
 
@@ -134,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
             f"{nbytes / 2**20:,.1f} MiB in {seconds:.2f} s ({nbytes / 2**20 / seconds:,.0f} "
             f"MiB/s), backend {backend.name}, OME-NGFF {args.version}"
         )
+    preview.after_convert(args)
     return 0
 
 
@@ -252,4 +256,5 @@ def _convert_plate(args: argparse.Namespace, backend: Any, start: float) -> int:
             f"in {time.perf_counter() - start:.2f} s, backend {backend.name}, "
             f"OME-NGFF {args.version}"
         )
+    preview.after_convert(args)
     return 0
