@@ -150,13 +150,17 @@ def _open_tiff(path: str) -> Source:
     import tifffile
     import zarr
 
+    from .reader import read_threads
+
     try:
         tif = tifffile.TiffFile(path)
     except (tifffile.TiffFileError, OSError) as exc:
         invalid("input", path, f"not a readable TIFF ({exc})")
     try:
         series = tif.series[0]
-        store = series.aszarr(level=0)
+        # maxworkers > 1: tifffile decodes each tile on a thread of its own, so zarr's
+        # concurrent chunk reads decode a region's tiles in parallel
+        store = series.aszarr(level=0, maxworkers=read_threads())
         array = zarr.open_array(store, mode="r")
         axes = _tiff_axes(series.axes, path)
         lazy, order = _ome_order(array, axes)

@@ -7,9 +7,21 @@ tile is computed from the tile alone, with nothing carried between tiles. Tiles 
 with level 0's write units, so level 0 is written straight from the tile; coarser levels'
 units usually span several tiles and are assembled by their writer (``ChunkWriter``).
 
-Peak memory: three tiles of level 0 (being read, being computed, still being encoded), their
-coarser shares, and per level the write units begun but not finished: at most one row of
-units across the array, as tiles go in C order. ``TILE_BYTES`` sets the tile size.
+Order (``nested_tiles``): a level-``j`` write unit covers ``F_j = unit_j x cumulative_j`` of
+level 0 (its *footprint*). Level 0 is cut into nested blocks, ``E_j`` the least common
+multiple of the tile and the footprints of levels ``0..j`` along each axis (clamped to the
+shape), and the tiles of one block of ``E_j`` are all visited before the next one begins:
+depth-first over the pyramid, a Morton-like walk. Every level-``j`` unit lies in one block
+of ``E_j``, so it is complete when the walk leaves that block.
+
+Peak memory, independent of the image's extent: three tiles of level 0 (being read, being
+computed, still being encoded; ``TILE_BYTES`` sets their size), their coarser shares, the
+units queued for encoding (``writer.chunk_writers``: two per encoder thread and two more),
+the decode threads' chunk buffers (``reader``), and per level ``j`` at most
+``prod(ceil(E_j / F_j))`` partly filled units of its own: one per level with the default
+chunks and shards of a 3-D image, a tile's width of them in 2-D (tiles grow along x up to
+``TILE_BYTES``). All of it is a function of chunk and shard sizes, ``TILE_BYTES``, the
+number of cores and the number of levels, never of the shape.
 """
 
 from __future__ import annotations
@@ -65,6 +77,52 @@ def tiles(shape: Sequence[int], extent: Sequence[int]) -> Iterator[tuple[slice, 
         yield tuple(slice(s, min(s + e, n)) for s, e, n in zip(start, extent, shape, strict=True))
 
 
+def block_extents(
+    shape: Sequence[int], tile: Sequence[int], footprints: Sequence[Sequence[int]]
+) -> list[list[int]]:
+    """The nested blocks of ``nested_tiles``: the tile, then for each footprint (a level's
+    write unit in level 0's elements) the least common multiple of the blocks before and it,
+    clamped to the shape along each axis."""
+    blocks = [[min(n, t) for n, t in zip(shape, tile, strict=True)]]
+    for footprint in footprints:
+        blocks.append(
+            [
+                n if b >= n else min(n, math.lcm(b, f))
+                for n, b, f in zip(shape, blocks[-1], footprint, strict=True)
+            ]
+        )
+    return blocks
+
+
+def nested_tiles(
+    shape: Sequence[int], tile: Sequence[int], footprints: Sequence[Sequence[int]]
+) -> Iterator[tuple[slice, ...]]:
+    """The tiles covering ``shape``, every block of each of ``block_extents`` visited whole
+    before the next (C order inside each block): each write unit whose footprint is listed is
+    complete once the walk leaves the block that holds it."""
+    blocks = block_extents(shape, tile, footprints)
+
+    def walk(lo: Sequence[int], hi: Sequence[int], depth: int) -> Iterator[tuple[slice, ...]]:
+        if depth < 0:
+            yield tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+            return
+        step = blocks[depth]
+        ranges = [range(a, b, s) for a, b, s in zip(lo, hi, step, strict=True)]
+        for start in itertools.product(*ranges):
+            stop = [min(a + s, b) for a, s, b in zip(start, step, hi, strict=True)]
+            yield from walk(start, stop, depth - 1)
+
+    yield from walk([0] * len(shape), list(shape), len(blocks) - 1)
+
+
+def footprints(levels: Sequence[Level], writers: Sequence[ChunkWriter]) -> list[list[int]]:
+    """Each level's write unit as a region of level 0 (its size in level 0's elements)."""
+    return [
+        [u * c for u, c in zip(w.unit, lv.cumulative, strict=True)]
+        for lv, w in zip(levels, writers, strict=True)
+    ]
+
+
 def write_levels(
     source: Any,
     levels: Sequence[Level],
@@ -95,7 +153,7 @@ def write_levels(
     # Tiles of an array already in memory are views, taken as they are by the kernels.
     in_memory = isinstance(source, np.ndarray)
     extent = tile_shape(levels, [w.unit for w in writers], itemsize, shape)
-    regions = list(tiles(shape, extent))
+    regions = list(nested_tiles(shape, extent, footprints(levels, writers)))
     with _Prefetch(functools.partial(_read, source, copy), regions) as prefetch:
         for local in regions:
             read, stored = prefetch.next()

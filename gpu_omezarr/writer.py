@@ -97,6 +97,7 @@ class ChunkWriter:
         self._pending_lock = threading.Lock()
         self._error: BaseException | None = None
         self._partial: dict[tuple[int, ...], tuple[np.ndarray, int]] = {}
+        self.most_partial = 0  # the most units held partly filled at once (stream's bound)
         self.store = ChunkStore(array)
 
     def write(
@@ -145,6 +146,7 @@ class ChunkWriter:
                 self._submit(coords, buffer)
             else:
                 self._partial[coords] = (buffer, filled)
+                self.most_partial = max(self.most_partial, len(self._partial))
 
     def _submit(
         self,
