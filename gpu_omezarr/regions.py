@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import zarr
 
-from .backends import get_backend
+from .backends import get_backend, is_device_array
 from .plan import Level
 from .progress import LevelsFrom, Tracker
 from .stream import tiles, write_levels
@@ -73,8 +73,9 @@ def write_region(
     """Stage 1, one task: levels 0..k of the region of level 0 at ``origin``, which is
     ``source[read]``."""
     if hasattr(source, "dask"):  # a dask input: computed here, by this task alone
-        piece = np.asarray(source[read].compute(scheduler="sync"))
-    elif isinstance(source, np.ndarray):
+        piece = source[read].compute(scheduler="sync")
+        piece = piece if is_device_array(piece) else np.asarray(piece)
+    elif isinstance(source, np.ndarray) or is_device_array(source):
         piece = source[read]
     else:  # a file-backed array: read tile by tile, ahead of the kernels
         piece = _Window(source, read)
@@ -121,7 +122,7 @@ def tasks(
 
     units = [lv.shards or lv.chunks for lv in levels]
     k, extent = plan_regions(levels, units, np.dtype(source.dtype).itemsize)
-    in_memory = isinstance(source, np.ndarray)
+    in_memory = isinstance(source, np.ndarray) or is_device_array(source)
     stage1 = []
     for region in tiles(levels[0].shape, extent):
         # An in-memory array travels as its region only; other sources are read by the task.
