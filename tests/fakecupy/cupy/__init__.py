@@ -204,6 +204,29 @@ def zeros(shape, dtype=float) -> ndarray:
     return out
 
 
+def concatenate(arrays, axis: int = 0, out=None, dtype=None) -> ndarray:
+    arrays = list(arrays)
+    for a in arrays:
+        if not isinstance(a, ndarray):
+            raise TypeError(f"concatenate: Unsupported type {type(a)}")
+    shape = np.concatenate([np.empty(a.shape, np.bool_) for a in arrays], axis).shape
+    result = ndarray(shape, dtype or np.result_type(*(a.dtype for a in arrays)))
+    _fake.run(lambda: np.concatenate([a._a for a in arrays], axis, out=result._a))
+    return result
+
+
+def _missing(name: str):
+    def missing(*args, **kwargs):
+        raise NotImplementedError(f"cupy.{name}: not in the stand-in (gpu_omezarr does not use it)")
+
+    missing.__name__ = name
+    return missing
+
+
+# What dask registers for CuPy chunks when it first meets one.
+take, tensordot, einsum = (_missing(n) for n in ("take", "tensordot", "einsum"))
+
+
 def get_array_module(*args):
     return sys.modules[__name__] if any(isinstance(a, ndarray) for a in args) else np
 
