@@ -40,6 +40,13 @@ def fake_cupy_active() -> bool:
 
 
 def pytest_terminal_summary(terminalreporter):
+    cupy = sys.modules.get("cupy")
+    if getattr(cupy, "__fake__", False) and terminalreporter.config.getoption("--fake-cupy"):
+        stats = cupy.cuda.fake_stats
+        EVIDENCE["fakecupy"] = (
+            f"{stats['launches']} kernel launches, {stats['h2d']} copies in, "
+            f"{stats['d2h']} copies out"
+        )
     if EVIDENCE:
         terminalreporter.section("GPU path evidence")
         for name, text in EVIDENCE.items():

@@ -131,7 +131,6 @@ def test_dask_array_of_cupy_chunks(fake_cupy, many_tiles, tmp_path):
 
 def test_region_tasks_get_their_region_of_a_device_array(fake_cupy, tmp_path, monkeypatch):
     import gpu_omezarr.regions as regions
-
     from gpu_omezarr.backends.cupy_backend import CupyBackend
 
     monkeypatch.setattr(regions, "REGION_BYTES", 2 * 16 * 32 * 2)
