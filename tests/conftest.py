@@ -94,18 +94,22 @@ def fake_cupy():
     restored after), with the backend's kernel caches cleared before and after."""
     import hostcuda
 
+    from gpu_omezarr import gpu_zstd
     from gpu_omezarr.backends import cupy_backend
 
     if hostcuda.compiler() is None:
         pytest.skip("no C++ compiler to build the CUDA kernels for the host")
-    saved = {k: m for k, m in sys.modules.items() if k == "cupy" or k.startswith("cupy.")}
+    faked = ("cupy", "nvidia.nvcomp")  # the stand-ins for CuPy and nvCOMP
+    saved = {k: m for k, m in sys.modules.items() if k.startswith(faked)}
     active = fake_cupy_active()
     if not active:
         for k in saved:
             del sys.modules[k]
+        _unbind_nvcomp()
         sys.path.insert(0, str(FAKE_CUPY))
     cupy_backend._kernel.cache_clear()
     cupy_backend._PROBED.clear()
+    gpu_zstd._available.cache_clear()
     try:
         import cupy
 
@@ -115,8 +119,19 @@ def fake_cupy():
     finally:
         cupy_backend._kernel.cache_clear()
         cupy_backend._PROBED.clear()
+        gpu_zstd._available.cache_clear()
         if not active:
             sys.path.remove(str(FAKE_CUPY))
-            for k in [k for k in sys.modules if k == "cupy" or k.startswith("cupy.")]:
+            for k in [k for k in sys.modules if k.startswith(faked)]:
                 del sys.modules[k]
+            _unbind_nvcomp()
             sys.modules.update(saved)
+            if "nvidia.nvcomp" in saved:
+                sys.modules["nvidia"].nvcomp = saved["nvidia.nvcomp"]
+
+
+def _unbind_nvcomp() -> None:
+    """``from nvidia import nvcomp`` takes the package's attribute, not sys.modules."""
+    package = sys.modules.get("nvidia")
+    if package is not None and hasattr(package, "nvcomp"):
+        del package.nvcomp

@@ -32,6 +32,12 @@ def write(src, path, backend, method="mean", **kwargs):
     return levels(path)
 
 
+@pytest.fixture(autouse=True)
+def cpu_zstd(monkeypatch):
+    """The pipeline's transfers alone: GPU zstd (tests/test_gpu_zstd.py) would add its own."""
+    monkeypatch.setenv("GPU_OMEZARR_GPU_ZSTD", "off")
+
+
 @pytest.fixture
 def many_tiles(monkeypatch):
     monkeypatch.setattr(gpu_omezarr.stream, "TILE_BYTES", 1)  # the smallest aligned tiles
