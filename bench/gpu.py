@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gpu_omezarr as g
+from gpu_omezarr import gpu_zstd
 from gpu_omezarr.backends import NumpyBackend
 from gpu_omezarr.backends.base import INTEGER_DTYPES
 
@@ -132,12 +133,14 @@ def make_image(shape, dtype, rng) -> np.ndarray:
     return x
 
 
-def end_to_end(backends: dict, shape, dtype, method: str, levels: int, workdir: Path) -> dict:
-    """Write time of the same image with each backend; every level compared."""
+def end_to_end(writers: dict, shape, dtype, method: str, levels: int, workdir: Path) -> dict:
+    """Write time of the same image with each writer (``name: (backend, GPU zstd setting)``);
+    every level compared."""
     x = make_image(shape, np.dtype(dtype), np.random.default_rng(1))
     out: dict = {"shape": list(shape), "dtype": str(np.dtype(dtype)), "GiB": x.nbytes / GiB}
     paths = {}
-    for name, backend in backends.items():
+    for name, (backend, zstd) in writers.items():
+        os.environ[gpu_zstd.ENV_VAR] = zstd
         path = workdir / f"{name}-{np.dtype(dtype)}.zarr"
         kwargs = dict(
             axes="zyx",
@@ -155,6 +158,7 @@ def end_to_end(backends: dict, shape, dtype, method: str, levels: int, workdir: 
         seconds = time.perf_counter() - start
         out[name] = {
             "backend": backend.name,
+            "gpu_zstd": zstd,
             "s": seconds,
             "GiBps": x.nbytes / GiB / seconds,
             "stages_s": dict(getattr(backend, "stats", {})),
@@ -171,9 +175,8 @@ def end_to_end(backends: dict, shape, dtype, method: str, levels: int, workdir: 
                 if not np.array_equal(o[z : z + 64], want):
                     raise AssertionError(f"{key}: backends wrote different values")
     out["levels_identical"] = True
-    names = list(backends)
-    if len(names) == 2:
-        out["speedup"] = out[names[1]]["s"] / out[names[0]]["s"]
+    for name in writers:
+        out[name]["speedup_vs_numpy"] = out["numpy"]["s"] / out[name]["s"]
     for p in paths.values():
         shutil.rmtree(p, ignore_errors=True)
     return out
@@ -190,7 +193,7 @@ def main() -> None:
     p.add_argument("--cpu-check", action="store_true", help="tiny sizes: a dry run anywhere")
     args = p.parse_args()
     if args.cpu_check:
-        args.gib, args.cases, args.repeats = 0.01, 60, 2
+        args.gib, args.cases, args.repeats = 0.004, 30, 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from gpu_omezarr.backends.cupy_backend import CupyBackend
@@ -212,11 +215,20 @@ def main() -> None:
     cpu = NumpyBackend()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="gpu-bench-"))
     report["cpu_backend"] = cpu.name
+    os.environ[gpu_zstd.ENV_VAR] = "auto"
+    gpu_zstd._available.cache_clear()
+    nvcomp_ok = not isinstance(gpu_zstd._available(), str)
+    report["nvcomp"] = nvcomp_ok or gpu_zstd._available()
     for dtype, method in (("uint16", "mean"), ("uint32", "mode")):
         z = max(CHUNKS[0], int(args.gib * GiB / (np.dtype(dtype).itemsize * 4096 * 4096)))
-        shape = (z, 4096, 4096) if not args.cpu_check else (32, 256, 320)
+        shape = (z, 4096, 4096) if not args.cpu_check else (16, 96, 160)
+        writers = {
+            "cupy+nvcomp": (gpu, "auto" if nvcomp_ok else "off"),
+            "cupy": (gpu, "off"),
+            "numpy": (cpu, "off"),
+        }
         report[f"write_{dtype}_{method}"] = end_to_end(
-            {"cupy": gpu, "numpy": cpu}, shape, dtype, method, args.levels, workdir
+            writers, shape, dtype, method, args.levels, workdir
         )
         save()
     shutil.rmtree(workdir, ignore_errors=True)
@@ -227,10 +239,14 @@ def main() -> None:
     print(f"identity: {report['identity']['cases']} cases, integers bit-identical")
     for key in ("write_uint16_mean", "write_uint32_mode"):
         w = report[key]
-        print(
-            f"{key}: {w['GiB']:.2f} GiB  cupy {w['cupy']['GiBps']:.2f} GiB/s  "
-            f"numpy {w['numpy']['GiBps']:.2f} GiB/s  x{w['speedup']:.2f}  stages {w['cupy']['stages_s']}"
-        )
+        print(f"{key}: {w['GiB']:.2f} GiB, levels identical: {w['levels_identical']}")
+        for name in ("cupy+nvcomp", "cupy", "numpy"):
+            r = w[name]
+            stages = {k: round(v, 3) for k, v in r["stages_s"].items()}
+            print(
+                f"  {name:12s} {r['GiBps']:6.2f} GiB/s  x{r['speedup_vs_numpy']:.2f} vs numpy  "
+                f"zstd {r['gpu_zstd']}  stages {stages}"
+            )
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ if [ ${#CHECK[@]} -eq 0 ]; then
   # suite with auto meaning the CuPy backend.
   step gpu-tests 240 $PY -m pytest -q -p no:cacheprovider -m gpu tests/test_kernels.py tests/test_writer.py
   step writer-suite 240 env GPU_OMEZARR_BACKEND=cupy $PY -m pytest -q -p no:cacheprovider -x tests/test_writer.py
-  step nvcomp 120 $PY bench/nvcomp_check.py
 fi
+step nvcomp 120 $PY bench/nvcomp_check.py --out "$OUT" "${CHECK[@]}"
 step bench 420 $PY bench/gpu.py --out "$OUT" "${CHECK[@]}"
 cat "$OUT/summary.txt"
