@@ -137,6 +137,9 @@ def pyramid_tiles(
         yield from hook(tiles, factors, method)
         return
     for key, tile in tiles:
+        if not factors:  # level 0 alone: nothing to compute, nothing to upload
+            yield key, []
+            continue
         x = backend.asarray(tile)
         shares = []
         for level_factors in factors:

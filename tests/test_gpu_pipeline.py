@@ -64,6 +64,7 @@ def test_pipeline_writes_what_the_numpy_backend_writes(
     assert stats["h2d"] == tiles  # one copy in per tile, nothing else
     assert stats["d2h"] == 3 * tiles  # one copy out per coarser level
     assert stats["pageable_async"] == 0  # every async copy from / to pinned memory
+    assert stats["blocking_d2h"] == 0  # no copy out holds the host until the slot is due
     assert stats["streams"] == pipeline.DEPTH
     assert stats["launches"] == 3 * tiles
     assert all(gpu.stats[k] >= 0 for k in ("h2d_s", "kernels_s", "d2h_s", "staging_s"))

@@ -83,7 +83,7 @@ class _Slot:
         self.views = []
         for level, out in zip(levels, self.outputs, strict=False):
             view = out.view(level.shape, level.dtype)
-            level.get(stream=stream, out=view)
+            level.get(stream=stream, out=view, blocking=False)  # CuPy >= 13
             self.views.append(view)
         done.record(stream)
         self.key, self.keep = key, [device, *levels]

@@ -121,8 +121,11 @@ class ndarray:
             return self.copy().reshape(*shape)
         return ndarray(_array=self._a.reshape(*shape))
 
-    def get(self, stream=None, order: str = "C", out: np.ndarray | None = None) -> np.ndarray:
-        """Device to host; on a non-null stream it is queued (``out`` must be pinned)."""
+    def get(
+        self, stream=None, order: str = "C", out: np.ndarray | None = None, blocking: bool = True
+    ) -> np.ndarray:
+        """Device to host; on a non-null stream it is queued (``out`` must be pinned), and the
+        host waits for it unless ``blocking=False`` (CuPy >= 13)."""
         if out is None:
             out = np.empty(self.shape, self.dtype)
         elif out.shape != self.shape or out.dtype != self.dtype or not out.flags.c_contiguous:
@@ -132,7 +135,11 @@ class ndarray:
         stream = _fake.current() if stream is None else stream
         if not stream.is_null and not cuda.is_pinned(out):
             _fake.STATS["pageable_async"] += 1
-        _fake.run(lambda: np.copyto(out, self._a), stream)
+        copy = lambda: np.copyto(out, self._a)  # noqa: E731
+        _fake.run(copy, stream)
+        if blocking and not stream.is_null:
+            _fake.STATS["blocking_d2h"] += 1
+            stream.flush(copy)
         return out
 
     def set(self, arr: np.ndarray, stream=None) -> None:
@@ -180,9 +187,9 @@ def asarray(a, dtype=None, order=None) -> ndarray:
 array = asarray
 
 
-def asnumpy(a, stream=None, order: str = "C", out: np.ndarray | None = None) -> np.ndarray:
+def asnumpy(a, stream=None, order: str = "C", out=None, blocking: bool = True) -> np.ndarray:
     if isinstance(a, ndarray):
-        return a.get(stream=stream, out=out)
+        return a.get(stream=stream, out=out, blocking=blocking)
     return np.asarray(a)
 
 
