@@ -9,7 +9,9 @@ units usually span several tiles and are assembled by their writer (``ChunkWrite
 
 Peak memory: three tiles of level 0 (being read, being computed, still being encoded), their
 coarser shares, and per level the write units begun but not finished: at most one row of
-units across the array, as tiles go in C order. ``TILE_BYTES`` sets the tile size.
+units across the array, as tiles go in C order. ``TILE_BYTES`` sets the tile size. The GPU
+backend adds its pipeline's pinned buffers: three tiles and their coarser shares
+(``backends/cuda_pipeline.py``).
 """
 
 from __future__ import annotations
@@ -105,14 +107,13 @@ def write_levels(
                     slice(o + r.start, o + r.stop) for o, r in zip(origin, local, strict=True)
                 )
                 if write_first:  # from the host copy where there is one: no round trip
-                    host = read if isinstance(read, np.ndarray) else None
+                    level0 = read
+                    if not isinstance(read, np.ndarray):  # a device tile
+                        level0 = backend.to_host(backend.asarray(read))
                     writers[0].write(
-                        [r.start for r in region],
-                        backend.to_host(backend.asarray(read)) if host is None else host,
-                        borrowed=in_memory,
-                        stored=stored,
+                        [r.start for r in region], level0, borrowed=in_memory, stored=stored
                     )
-                yield region, read
+                yield region, read  # to the kernels, which may run a few tiles behind
 
         factors = [lv.factors for lv in levels[1:]]
         for region, shares in pyramid_tiles(backend, level0(), factors, method):
