@@ -146,7 +146,7 @@ def end_to_end(writers: dict, shape, dtype, method: str, levels: int, workdir: P
             axes="zyx",
             method=method,
             scale_factors=[{"y": 2**i, "x": 2**i} for i in range(1, levels)],
-            storage_options={"chunks": CHUNKS, "shards": None},
+            storage_options={"chunks": CHUNKS},  # default shards: 4 x 4 chunks, one nvCOMP batch
             backend=backend,
         )
         warm = x[: CHUNKS[0], :512, :512]

@@ -43,9 +43,11 @@ def pytest_terminal_summary(terminalreporter):
     cupy = sys.modules.get("cupy")
     if getattr(cupy, "__fake__", False) and terminalreporter.config.getoption("--fake-cupy"):
         stats = cupy.cuda.fake_stats
+        nvcomp = sys.modules.get("nvidia.nvcomp")
+        chunks = nvcomp.STATS["chunks"] if nvcomp is not None else 0
         EVIDENCE["fakecupy"] = (
             f"{stats['launches']} kernel launches, {stats['h2d']} copies in, "
-            f"{stats['d2h']} copies out"
+            f"{stats['d2h']} copies out, {chunks} chunks zstd-encoded by the nvCOMP stand-in"
         )
     if EVIDENCE:
         terminalreporter.section("GPU path evidence")
