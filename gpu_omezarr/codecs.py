@@ -23,6 +23,8 @@ import numpy as np
 import zarr
 from google_crc32c import value as crc32c
 
+from .gpu_zstd import zstd_codec
+
 EMPTY = np.uint64(2**64 - 1)  # shard index entry of a chunk not stored
 
 
@@ -45,6 +47,10 @@ class ChunkCodec:
         if meta.zarr_format == 2:
             self.chunk_shape = tuple(meta.chunks)
             codecs = [*(meta.filters or ()), *([meta.compressor] if meta.compressor else [])]
+            codecs = [
+                zstd_codec(c.level, c.checksum) if isinstance(c, numcodecs.Zstd) else c
+                for c in codecs
+            ]
             self.chain = codecs if meta.order == "C" else None
             return
         self.stored = self.stored.newbyteorder("<")
@@ -108,17 +114,30 @@ class ChunkCodec:
             buffer = self._local.buffer = np.empty(self.chunk_shape, dtype)
         return buffer
 
-    def encode(self, block: np.ndarray) -> bytes:
-        """Stored bytes of one chunk; ``block`` may be a partial edge chunk."""
+    def encode_many(self, blocks: Sequence[np.ndarray]) -> list[bytes]:
+        """Stored bytes of several chunks: one batch on the device where the codec is
+        nvCOMP's (the only one with ``encode_many``), else one by one."""
+        chain = self.chain or ()
+        if len(chain) != 1 or not hasattr(chain[0], "encode_many"):
+            return [self.encode(b) for b in blocks]
+        return chain[0].encode_many([self._whole(b, copy=True) for b in blocks])
+
+    def _whole(self, block: np.ndarray, copy: bool = False) -> np.ndarray:
+        """``block`` as a whole C-contiguous chunk in the stored dtype (edges fill-padded)."""
         if block.shape != self.chunk_shape or not block.flags.c_contiguous:
             # Gather into this thread's reusable buffer: a fresh one per chunk would cost
             # page faults (the allocator maps and zeroes large blocks anew every time).
-            buffer = self._buffer(block.dtype)
+            buffer = np.empty(self.chunk_shape, block.dtype) if copy else None
+            buffer = self._buffer(block.dtype) if buffer is None else buffer
             if block.shape != self.chunk_shape:
                 buffer[...] = self.fill
             buffer[tuple(slice(0, n) for n in block.shape)] = block
             block = buffer
-        data: Any = block.astype(self.stored, copy=False)
+        return block.astype(self.stored, copy=False)
+
+    def encode(self, block: np.ndarray) -> bytes:
+        """Stored bytes of one chunk; ``block`` may be a partial edge chunk."""
+        data: Any = self._whole(block)
         for codec in self.chain or ():
             data = codec.encode(data)
         return bytes(data) if not isinstance(data, bytes) else data
@@ -157,8 +176,7 @@ class ChunkCodec:
         assert self.shard_shape is not None
         grid = self.grid
         index = np.full((*grid, 2), EMPTY, dtype="<u8")
-        parts = []
-        offset = 0
+        present, encoded, missing = [], {}, []
         for pos in _morton_order(grid):
             region = tuple(
                 slice(p * c, min((p + 1) * c, n))
@@ -166,14 +184,22 @@ class ChunkCodec:
             )
             if any(r.start >= r.stop for r in region):
                 continue  # beyond the array's edge: left empty, read as fill value
-            encoded = None
+            present.append(pos)
             if stored is not None:
-                encoded = stored.get(tuple(f + p for f, p in zip(first, pos, strict=True)))
-            if encoded is None:
-                encoded = self.encode(block[region])
-            index[pos] = (offset, len(encoded))
-            parts.append(encoded)
-            offset += len(encoded)
+                found = stored.get(tuple(f + p for f, p in zip(first, pos, strict=True)))
+                if found is not None:
+                    encoded[pos] = found
+                    continue
+            missing.append((pos, block[region]))
+        # One batch: on the GPU encoder, every inner chunk of the shard in one call.
+        for (pos, _), data in zip(missing, self.encode_many([b for _, b in missing]), strict=True):
+            encoded[pos] = data
+        parts = []
+        offset = 0
+        for pos in present:
+            index[pos] = (offset, len(encoded[pos]))
+            parts.append(encoded[pos])
+            offset += len(encoded[pos])
         index_bytes = index.tobytes()
         parts.append(index_bytes)
         parts.append(np.uint32(crc32c(index_bytes)).astype("<u4").tobytes())
@@ -204,7 +230,7 @@ def _numcodecs_chain(codecs: Sequence[Any]) -> list[Any] | None:
     for codec in codecs:
         name = type(codec).__name__
         if name == "ZstdCodec":
-            chain.append(numcodecs.Zstd(level=codec.level, checksum=codec.checksum))
+            chain.append(zstd_codec(codec.level, codec.checksum))  # on the GPU where chosen
         elif name == "GzipCodec":
             chain.append(_Gzip(codec.level))
         elif name == "Crc32cCodec":

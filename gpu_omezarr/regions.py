@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import zarr
 
+from .backends import is_device_array
 from .plan import Level
 from .progress import LevelsFrom, Tracker
 from .stream import tiles, write_levels
@@ -131,9 +132,10 @@ def _pass_tasks(write: Write, p: Pass, arrays: Any, tracker: LevelsFrom) -> list
     units = [lv.shards or lv.chunks for lv in levels]
     k, extent = plan_regions(levels, units, np.dtype(source.dtype).itemsize)
     head = replace(p, source=None, levels=levels[: k + 1])
-    # An in-memory array travels as its region only, a dask array as the graph of its region
+    # An array in (host or device) memory travels as its region only, a dask array as the
+    # graph of its region
     # (computed by dask for the task); other sources are read by the task itself.
-    sliced = isinstance(source, np.ndarray) or hasattr(source, "dask")
+    sliced = _in_memory(source) or hasattr(source, "dask")
     stage1 = [
         dask.delayed(write_region, pure=False)(
             write, head, source[region] if sliced else source, region, arrays[: k + 1], tracker
@@ -158,11 +160,15 @@ def write_region(
     """Stage 1, one task: levels 0..k of ``p`` (``p.levels``) over ``region`` of level 0.
     ``piece`` is that region (in memory), or the whole source (read here)."""
     # A file-backed array is read tile by tile, ahead of the kernels.
-    read = piece if isinstance(piece, np.ndarray) else _Window(piece, region)
+    read = piece if _in_memory(piece) else _Window(piece, region)
     on_unit = tracker.for_level if tracker is not None else None
     origin = [r.start for r in region]
     with chunk_writers(arrays, on_unit, write.resume) as writers:
         write_levels(read, p.levels, writers, write.pyramid.backend, p.method, origin=origin)
+
+
+def _in_memory(x: Any) -> bool:
+    return isinstance(x, np.ndarray) or is_device_array(x)
 
 
 def write_coarse(

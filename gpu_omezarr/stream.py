@@ -21,7 +21,9 @@ the decode threads' chunk buffers (``reader``), and per level ``j`` at most
 ``prod(ceil(E_j / F_j))`` partly filled units of its own: one per level with the default
 chunks and shards of a 3-D image, a tile's width of them in 2-D (tiles grow along x up to
 ``TILE_BYTES``). All of it is a function of chunk and shard sizes, ``TILE_BYTES``, the
-number of cores and the number of levels, never of the shape.
+number of cores and the number of levels, never of the shape. The GPU backend adds its
+pipeline's pinned buffers: three tiles and their coarser shares
+(``backends/cuda_pipeline.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -155,35 +157,54 @@ def write_levels(
     extent = tile_shape(levels, [w.unit for w in writers], itemsize, shape)
     regions = list(nested_tiles(shape, extent, footprints(levels, writers)))
     with _Prefetch(functools.partial(_read, source, copy), regions) as prefetch:
-        for local in regions:
-            read, stored = prefetch.next()
-            tile = backend.asarray(read)
-            region = tuple(
-                slice(o + r.start, o + r.stop) for o, r in zip(origin, local, strict=True)
-            )
-            if write_first:  # from the host copy where there is one: no round trip
-                level0 = read if isinstance(read, np.ndarray) else backend.to_host(tile)
-                writers[0].write(
-                    [r.start for r in region], level0, borrowed=in_memory, stored=stored
+
+        def level0() -> Iterator[tuple[tuple[slice, ...], Any]]:
+            for local in regions:
+                read, stored = prefetch.next()
+                region = tuple(
+                    slice(o + r.start, o + r.stop) for o, r in zip(origin, local, strict=True)
                 )
-            _coarser_levels(region, tile, levels, writers, backend, method)
+                if write_first:  # from the host copy where there is one: no round trip
+                    level0 = read
+                    if not isinstance(read, np.ndarray):  # a device tile
+                        level0 = backend.to_host(backend.asarray(read))
+                    writers[0].write(
+                        [r.start for r in region], level0, borrowed=in_memory, stored=stored
+                    )
+                yield region, read  # to the kernels, which may run a few tiles behind
+
+        factors = [lv.factors for lv in levels[1:]]
+        for region, shares in pyramid_tiles(backend, level0(), factors, method):
+            for writer, level, share in zip(writers[1:], levels[1:], shares, strict=True):
+                start = [r.start // c for r, c in zip(region, level.cumulative, strict=True)]
+                writer.write(start, share)
     for w in writers:
         w.wait()
 
 
-def _coarser_levels(
-    region: tuple[slice, ...],
-    tile: Any,
-    levels: Sequence[Level],
-    writers: Sequence[ChunkWriter],
+def pyramid_tiles(
     backend: Backend,
+    tiles: Iterable[tuple[Any, Any]],
+    factors: Sequence[Sequence[int]],
     method: str,
-) -> None:
-    """Downsample one tile of level 0 into every coarser level, each from the one before."""
-    for writer, level in zip(writers[1:], levels[1:], strict=True):
-        tile = backend.downsample(tile, level.factors, method)
-        start = [r.start // c for r, c in zip(region, level.cumulative, strict=True)]
-        writer.write(start, backend.to_host(tile))
+) -> Iterator[tuple[Any, list[np.ndarray]]]:
+    """``(key, coarser levels on the host)`` for each ``(key, tile)``. A backend with its own
+    ``pyramid_tiles`` (the GPU: several tiles in flight, a few behind) does it its way; the
+    others compute each tile's levels as it comes, each from the one before."""
+    hook = getattr(backend, "pyramid_tiles", None)
+    if hook is not None and factors:
+        yield from hook(tiles, factors, method)
+        return
+    for key, tile in tiles:
+        if not factors:  # level 0 alone: nothing to compute, nothing to upload
+            yield key, []
+            continue
+        x = backend.asarray(tile)
+        shares = []
+        for level_factors in factors:
+            x = backend.downsample(x, level_factors, method)
+            shares.append(backend.to_host(x))
+        yield key, shares
 
 
 def _read(source: Any, copy: bool, region: tuple[slice, ...]) -> tuple[Any, dict | None]:
@@ -192,6 +213,8 @@ def _read(source: Any, copy: bool, region: tuple[slice, ...]) -> tuple[Any, dict
         stored: dict = {}
         return source.read(region, stored), stored
     block = source[region]
+    if hasattr(block, "dask"):  # computed here: a dask array's CuPy chunks stay on the device
+        block = block.compute()
     return (block if is_device_array(block) else np.asarray(block)), None
 
 

@@ -3,11 +3,15 @@
 ``get_backend("auto")`` picks CuPy when it imports and a CUDA device is usable, else NumPy.
 The environment variable ``GPU_OMEZARR_BACKEND`` overrides ``"auto"``. Asking for ``"cupy"``
 where it cannot run raises :class:`CupyUnavailable` saying why; it never falls back silently.
+``"auto"`` falls back to NumPy: silently where CuPy is not installed or sees no device, with a
+``RuntimeWarning`` giving the reason where CuPy sees a device but cannot run (a driver error,
+or kernels that do not compile: no NVRTC).
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from .base import METHODS, Backend, check_method, output_shape
@@ -36,7 +40,9 @@ def get_backend(name: str | Backend | None = "auto") -> Backend:
         return CupyBackend()
     try:
         return CupyBackend()
-    except CupyUnavailable:
+    except CupyUnavailable as exc:
+        if not exc.quiet:
+            warnings.warn(f"backend='auto' uses NumPy: {exc}", RuntimeWarning, stacklevel=2)
         return NumpyBackend()
 
 

@@ -57,16 +57,36 @@ PROLOGUE
 """
 )
 
+# CuPy compiles every kernel with -ftz=true, which would flush float32 subnormals to zero in
+# the float32 <-> float64 conversions (the CPU keeps them): the conversions are written as PTX
+# instructions without .ftz, which that flag does not touch. Host builds (tests) use casts.
+_CONVERT = r"""
+__device__ __forceinline__ double widen(double v) { return v; }
+__device__ __forceinline__ void narrow(double v, double* out) { *out = v; }
+#ifdef __CUDA_ARCH__
+__device__ __forceinline__ double widen(float v) {
+    double d; asm("cvt.f64.f32 %0, %1;" : "=d"(d) : "f"(v)); return d;
+}
+__device__ __forceinline__ void narrow(double v, float* out) {
+    float r; asm("cvt.rn.f32.f64 %0, %1;" : "=f"(r) : "d"(v)); *out = r;
+}
+#else
+__device__ __forceinline__ double widen(float v) { return (double)v; }
+__device__ __forceinline__ void narrow(double v, float* out) { *out = (float)v; }
+#endif
+"""
+
 MEAN_FLOAT = (
-    r"""
+    _CONVERT
+    + r"""
 extern "C" __global__ void mean_float(const T* x, T* out, PARAMS) {
 PROLOGUE
         double s = 0.0;
         long long cnt = 0;
 """
-    + _LOOP.replace("BODY", "s += (double)row[i4]; ++cnt;")
+    + _LOOP.replace("BODY", "s += widen(row[i4]); ++cnt;")
     + r"""
-        out[idx] = (T)(s / (double)cnt);
+        narrow(s / (double)cnt, &out[idx]);
     }
 }
 """
@@ -137,6 +157,9 @@ CTYPES = {
     "float64": "double",
     "bool": "unsigned char",
 }
+
+
+TEMPLATES = {"mean_int": MEAN_INT, "mean_float": MEAN_FLOAT, "mean_wide": MEAN_WIDE, "mode": MODE}
 
 
 def source(template: str, ctype: str) -> str:

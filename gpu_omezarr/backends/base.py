@@ -55,6 +55,15 @@ def check_factors(factors: Sequence[int], ndim: int) -> tuple[int, ...]:
     return tuple(int(f) for f in factors)
 
 
+MAX_BLOCK = 1 << 20  # elements per block; keeps the 64-bit long division exact (both backends)
+
+
+def check_block(factors: Sequence[int]) -> None:
+    """Refuse blocks of more than :data:`MAX_BLOCK` elements, on every backend alike."""
+    if np.prod(factors, dtype=np.int64) > MAX_BLOCK:
+        raise ValueError(f"factors={tuple(factors)}: a block of more than {MAX_BLOCK} elements")
+
+
 def output_shape(shape: Sequence[int], factors: Sequence[int]) -> tuple[int, ...]:
     """``ceil(n / f)`` per axis."""
     return tuple(-(-n // f) for n, f in zip(shape, factors, strict=True))

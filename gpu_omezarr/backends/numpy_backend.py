@@ -8,14 +8,15 @@ from typing import Any
 import numpy as np
 
 from . import _numpy_kernels
-from .base import CascadeMixin, check_factors, check_method, output_shape
+from .base import MAX_BLOCK, CascadeMixin, check_block, check_factors, check_method, output_shape
 
 try:
     from . import _ckernels
 except ImportError:  # built without a C compiler: the pure-NumPy kernels give the same bytes
     _ckernels = None
 
-MAX_BLOCK = 1 << 20  # elements per block; keeps the 64-bit long division exact
+
+__all__ = ["MAX_BLOCK", "NumpyBackend"]
 
 
 class NumpyBackend(CascadeMixin):
@@ -52,8 +53,7 @@ class NumpyBackend(CascadeMixin):
             x = x.astype(dtype)
         if all(f == 1 for f in factors):
             return x.copy()
-        if np.prod(factors, dtype=np.int64) > MAX_BLOCK:
-            raise ValueError(f"factors={factors}: a block of more than {MAX_BLOCK} elements")
+        check_block(factors)
         kernels = self._kernels
         if kernels is None or method == "nearest" or x.ndim > 5:
             return _numpy_kernels.downsample(x, factors, method)
