@@ -58,7 +58,7 @@ def _image(group: zarr.Group, blocks: dict[str, Any]) -> dict[str, Any]:
     if "type" in ms:
         image["method"] = ms["type"]
     channels = blocks.get("omero", {}).get("channels")
-    if channels:
+    if channels and any(a.get("type") == "channel" for a in ms["axes"]):
         image["channels"] = [c.get("label", "") for c in channels]
     if "labels" in group:
         _, label_blocks = read_ome(group["labels"].attrs.asdict())

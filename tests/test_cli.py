@@ -254,7 +254,7 @@ def test_user_errors_exit_2_with_one_line_and_write_nothing(tmp_path, args, mess
     np.save(tmp_path / "small.npy", np.zeros((4, 8, 8), np.uint8))
     (tmp_path / "junk.tif").write_bytes(b"not a tiff at all")
     (tmp_path / "junk.txt").write_text("hello")
-    (tmp_path / "exists.zarr").mkdir()
+    g.write_image(np.zeros((16, 16), np.uint8), str(tmp_path / "exists.zarr"))
     done = run(*(a.format(tmp=tmp_path) for a in args))
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert message in done.stderr, done.stderr
