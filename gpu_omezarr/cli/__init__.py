@@ -23,7 +23,7 @@ FLAGS = [
     (re.compile(r"(?<![\w.-])(resume|overwrite)=True\b"), r"--\1"),
     (re.compile(r"(?<![\w.-])scale_factors\b"), "--scale-factors"),
     (re.compile(r"(?<![\w.-])version=(?=')"), "--ngff-version="),
-    (re.compile(r"(?<![\w.-])(scale|axes|method|backend)(?=[=\[])"), r"--\1"),
+    (re.compile(r"(?<![\w.-])(scale|axes|method|backend|series)(?=[=\[])"), r"--\1"),
     (re.compile(r"(?<![\w.-])group=(?=')"), "output="),
 ]
 

@@ -163,10 +163,8 @@ def _explain(exc: Exception, source: str, output: str, nbytes: int, free: int | 
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}"
     what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if _while_writing(exc) and any(
-        os.path.basename(f.filename) == "storage.py"
-        for f in traceback.extract_tb(exc.__traceback__)
-    ):
+    frames = traceback.extract_tb(exc.__traceback__)
+    if any(os.path.basename(f.filename) == "storage.py" and f.name == "put" for f in frames):
         return f"{output}: writing failed ({what})"
     return f"{source}: reading failed midway ({what})"
 
