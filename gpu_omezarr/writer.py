@@ -215,6 +215,13 @@ class ChunkWriter:
         except Exception:  # unreadable: a unit cut short by a crash; write it again
             return False
 
+    def cancel(self) -> None:
+        """Drop the units queued and not yet begun (an error or Ctrl-C: stop at once)."""
+        with self._pending_lock:
+            pending = list(self._pending)
+        for future in pending:
+            future.cancel()
+
     def wait(self) -> None:
         """Block until every queued unit is stored; re-raise the first error."""
         with self._pending_lock:

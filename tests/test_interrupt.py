@@ -1,0 +1,176 @@
+"""Ctrl-C and full disks: a write stops at once, says how to finish, and leaves no debris.
+
+The signal is sent when a counted event happens (the first stored unit), never after a sleep;
+the bounds on time and bytes written after it are generous."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+import zarr
+
+import gpu_omezarr as g
+import gpu_omezarr.storage
+import gpu_omezarr.writer
+from gpu_omezarr.cli import main
+from gpu_omezarr.groups import read_blocks
+
+SHAPE = (64, 512, 512)  # 32 MiB of uint16: 128 unsharded 256 KiB chunks in level 0
+TOTAL = 2 * 64 * 512 * 512 * (1 + 1 / 4 + 1 / 16 + 1 / 64)  # every level, uncompressed
+
+# Runs the CLI with ChunkStore.put counting: Ctrl-C (SIGINT to itself) once the first unit is
+# stored, then the bytes stored after it; the report says when the signal was sent.
+DRIVER = textwrap.dedent(
+    """
+    import json, os, signal, sys, threading, time
+    import gpu_omezarr.storage as storage
+    import gpu_omezarr.writer as writer
+    from gpu_omezarr.cli import main
+
+    state = {"signalled": None, "after": 0}
+    lock, queued = threading.Lock(), threading.Event()
+    put, write = storage.ChunkStore.put, writer.ChunkWriter.write
+
+    def counting_put(self, coords, data):
+        put(self, coords, data)
+        with lock:
+            if state["signalled"] is None:
+                queued.wait(30)  # the first tile's units are all queued: a deep queue
+                state["signalled"] = time.time()
+                os.kill(os.getpid(), signal.SIGINT)
+            else:
+                state["after"] += len(data)
+
+    def queueing_write(self, *args, **kwargs):
+        write(self, *args, **kwargs)
+        queued.set()
+
+    storage.ChunkStore.put = counting_put
+    writer.ChunkWriter.write = queueing_write
+    code = main(sys.argv[2:])
+    with open(sys.argv[1], "w") as f:
+        json.dump({"code": code, **state}, f)
+    sys.exit(code)
+    """
+)
+
+
+def image():
+    return np.random.default_rng(5).integers(0, 60000, SHAPE, dtype=np.uint16)
+
+
+def looks_finished(path):
+    try:
+        return "multiscales" in read_blocks(zarr.open_group(str(path), mode="r"))
+    except Exception:
+        return False
+
+
+def test_ctrl_c_stops_a_convert_at_once_and_resume_finishes_it(tmp_path):
+    data = image()
+    np.save(tmp_path / "img.npy", data)
+    out, report = tmp_path / "o.zarr", tmp_path / "report.json"
+    args = ["convert", tmp_path / "img.npy", out, "--codec", "none", "--chunks", "8,128,128"]
+    args += ["--shards", "none", "--quiet"]
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, report, *map(str, args)], capture_output=True, text=True
+    )
+    exited = time.time()
+    state = json.loads(report.read_text())
+    assert done.returncode == 130 == state["code"], done.stderr
+    assert exited - state["signalled"] < 2.0  # typically a few hundredths of a second
+    assert state["after"] < TOTAL / 8  # queued units cancelled; without that, about half
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--resume" in lines[0] and str(out) in lines[0], done.stderr
+    assert "Task was destroyed" not in done.stderr and "Traceback" not in done.stderr
+    assert not looks_finished(out)
+    assert not list(out.rglob(".*.part"))
+    finish = subprocess.run(
+        [sys.executable, "-m", "gpu_omezarr", *map(str, args), "--resume"],
+        capture_output=True,
+        text=True,
+    )
+    assert finish.returncode == 0, finish.stderr
+    np.testing.assert_array_equal(zarr.open_group(str(out), mode="r")["s0"][...], data)
+
+
+def test_keyboard_interrupt_stops_write_image_at_once(tmp_path, monkeypatch):
+    data = image()
+    state = {"signalled": False, "after": 0}
+    lock, queued = threading.Lock(), threading.Event()
+    put, write = gpu_omezarr.storage.ChunkStore.put, gpu_omezarr.writer.ChunkWriter.write
+
+    def counting_put(self, coords, stored):
+        put(self, coords, stored)
+        with lock:
+            if not state["signalled"]:
+                queued.wait(30)  # the first tile's units are all queued
+                state["signalled"] = True
+                os.kill(os.getpid(), signal.SIGINT)  # KeyboardInterrupt in the main thread
+            else:
+                state["after"] += len(stored)
+
+    def queueing_write(self, *args, **kwargs):
+        write(self, *args, **kwargs)
+        queued.set()
+
+    monkeypatch.setattr(gpu_omezarr.storage.ChunkStore, "put", counting_put)
+    monkeypatch.setattr(gpu_omezarr.writer.ChunkWriter, "write", queueing_write)
+    out = tmp_path / "o.zarr"
+    options = {"chunks": (8, 128, 128), "shards": None, "compressors": None}
+    with pytest.raises(KeyboardInterrupt):
+        g.write_image(data, str(out), axes="zyx", storage_options=options)
+        time.sleep(5)  # catches a late interrupt; the bytes counted then fail the test
+    assert state["signalled"] and state["after"] < TOTAL / 8
+    assert not looks_finished(out)
+    assert not [t for t in threading.enumerate() if t.name.startswith("gpu-omezarr-encode")]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MiB tmpfs mounted for the test (root only), unmounted after it."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_names_the_output_and_the_size_and_leaves_no_debris(
+    tmp_path, small_disk, capsys
+):
+    data = np.random.default_rng(1).integers(0, 60000, (8, 256, 256), dtype=np.uint16)  # 1 MiB
+    np.save(tmp_path / "img.npy", np.concatenate([data] * 4))  # 4 MiB, incompressible
+    out = small_disk / "o.zarr"
+    args = ["convert", str(tmp_path / "img.npy"), str(out), "--codec", "none", "--quiet"]
+    assert main(args) == 3
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert str(out) in lines[0] and "no space left on device" in lines[0]
+    assert "4.0 MiB uncompressed" in lines[0] and "MiB were free" in lines[0]
+    assert f"removed {out}" in lines[0]
+    assert os.listdir(small_disk) == []  # its own store and .part files gone
+    # A store this run did not create is kept for --resume, without this writer's debris.
+    zarr.open_group(str(out), mode="w")
+    assert main(args) == 3
+    line = capsys.readouterr().err.strip()
+    assert "--resume" in line and "no space left on device" in line
+    assert out.exists() and not list(out.rglob(".*.part"))
+    assert not looks_finished(out)
