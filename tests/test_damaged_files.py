@@ -301,3 +301,125 @@ def test_program_version_ngff_version_and_plain_help(tmp_path, capsys):
     assert (tmp_path / "v4.zarr" / ".zattrs").exists()
     assert convert(capsys, npy, tmp_path / "v4b.zarr", "--version", "0.4")[0] == 0
     assert (tmp_path / "v4b.zarr" / ".zattrs").exists()
+
+
+# The table in docs/bad-input.md: each case built in a scratch folder and converted, as above.
+def _truncated(tmp):
+    whole = tmp / "stack.tif"
+    tifffile.imwrite(whole, STACK)
+    cut = tmp / "cut.tif"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    return [cut, tmp / "o.zarr"]
+
+
+def _broken_ome_xml(tmp):
+    path = tmp / "cells.ome.tif"
+    tifffile.imwrite(path, STACK[:8].reshape(2, 4, 24, 32), ome=True, metadata={"axes": "CZYX"})
+    data = path.read_bytes()
+    at = data.index(b"<Pixels")
+    path.write_bytes(data[: at + 1] + b"Pixls" + data[at + 6 :])
+    return [path, tmp / "o.zarr"]
+
+
+def _bad_header(tmp):
+    path = tmp / "header.tif"
+    tifffile.imwrite(path, STACK[:3], photometric="minisblack")
+    damaged(path, 4, 4, 0xFF)
+    return [path, tmp / "o.zarr"]
+
+
+def _bad_strip(tmp):
+    path = tmp / "deflate.tif"
+    tifffile.imwrite(path, STACK[:8], compression="zlib", tile=(16, 16))
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[5]
+        damaged(path, page.dataoffsets[2], page.databytecounts[2])
+    return [path, tmp / "o.zarr", "--chunks", "1,16,16"]
+
+
+def _series_out_of_range(tmp):
+    write_two_series(tmp / "scenes.ome.tif")
+    return [tmp / "scenes.ome.tif", tmp / "o.zarr", "--series", "2"]
+
+
+def _user_folder(tmp):
+    np.save(tmp / "img.npy", STACK[:2])
+    (tmp / "mine").mkdir()
+    (tmp / "mine" / "thesis.txt").write_text("four years")
+    return [tmp / "img.npy", tmp / "mine", "--overwrite"]
+
+
+def _existing_image(tmp):
+    np.save(tmp / "img.npy", STACK[:2])
+    g.write_image(STACK[0], str(tmp / "o.zarr"))
+    return [tmp / "img.npy", tmp / "o.zarr"]
+
+
+def _partial_scale(tmp):
+    np.save(tmp / "img.npy", STACK[:4])
+    return [tmp / "img.npy", tmp / "o.zarr", "--scale", "z=0.29,y=0.26"]
+
+
+def _full_disk(tmp):
+    np.save(tmp / "img.npy", RNG.integers(0, 60000, (32, 256, 256), dtype=np.uint16))
+    (tmp / "disk").mkdir()
+    os.system(f"mount -t tmpfs -o size=2m tmpfs {tmp / 'disk'} 2>/dev/null")
+    return [tmp / "img.npy", tmp / "disk" / "o.zarr", "--codec", "none"]
+
+
+TABLE = [
+    ("TIFF cut short (a truncated copy)", _truncated),
+    ("TIFF header damaged", _bad_header),
+    ("OME-XML damaged", _broken_ome_xml),
+    ("compressed data damaged (found midway)", _bad_strip),
+    ("--series beyond the file's series", _series_out_of_range),
+    ("--overwrite into a folder that is not a Zarr store", _user_folder),
+    ("output holds an image, no --overwrite", _existing_image),
+    ("--scale missing a space axis", _partial_scale),
+    ("disk full (a 2 MiB tmpfs)", _full_disk),
+]
+
+
+def _left(tmp, output):
+    if not output.exists():
+        return "nothing"
+    names = sorted(p.name for p in output.iterdir())
+    return ", ".join(names) if names else "an empty folder"
+
+
+def _rows():
+    import contextlib
+    import io
+    import tempfile
+    from pathlib import Path
+
+    for what, build in TABLE:
+        with tempfile.TemporaryDirectory() as name:
+            tmp = Path(name)
+            args = [str(a) for a in build(tmp)]
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                code = main(["convert", *args, "--quiet"])
+            message = err.getvalue().strip().replace(name, "...").replace("|", "\\|")
+            left = _left(tmp, Path(args[1]))
+            os.system(f"umount {tmp / 'disk'} 2>/dev/null")
+            yield f"| {what} | {code} | {message} | {left} |"
+
+
+if __name__ == "__main__":
+    print(
+        "\n## Damaged files, full disks, Ctrl-C: the command line\n\n"
+        "Exit codes: 2 refused before anything was written; 3 failed while writing (a store\n"
+        "this run began is removed; one it did not is kept for `--resume`); 130 interrupted.\n"
+        "Made by `python tests/test_damaged_files.py >> docs/bad-input.md`\n"
+        "(tests/test_damaged_files.py, tests/test_interrupt.py).\n\n"
+        "| failure | exit | message | left in the output |\n|---|---|---|---|"
+    )
+    for row in _rows():
+        print(row)
+    print(
+        "| Ctrl-C (SIGINT) during a convert | 130 | gpu-omezarr: interrupted; .../o.zarr keeps "
+        "what was stored: run the same command with --resume to finish it | the units stored "
+        "(no metadata: no reader takes it for an image); queued units are cancelled, those "
+        "being encoded finish |"
+    )
