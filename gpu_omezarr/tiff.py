@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import re
+import warnings as python_warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +38,12 @@ OME_UNITS = {  # OME-XML unit symbols to OME-NGFF unit names
     "ms": "millisecond",
 }
 IMAGEJ_UNITS = {"micron": "micrometer", "\\u00B5m": "micrometer", **OME_UNITS}
+# tifffile's complaints that lose no pixel and no axis (secondary metadata, text encodings):
+# shown as warnings. Every other one is an error: the file is damaged or read in part.
+HARMLESS = re.compile(
+    r"coercing invalid ASCII|STK Datetime|fluoview|not writing extratag|subfiletype|"
+    r"estimating ByteCounts"
+)
 # TIFF ResolutionUnit: micrometres per unit (1, NONE, declares no physical size).
 RESOLUTION_UNITS = {2: 25400.0, 3: 10000.0}
 
@@ -99,6 +106,9 @@ def _open_series(tif: Any, path: str, index: int | None, warnings: list[str]) ->
         invalid("series", index, f"{path} holds series 0 to {len(all_series) - 1}")
     series = all_series[index or 0]
     declared = sum(_planes(s) for s in all_series)
+    for message in [m for m in warnings if HARMLESS.search(m)]:
+        warnings.remove(message)
+        python_warnings.warn(f"{path}: tifffile: {_plain(message)}", stacklevel=2)
     if warnings:
         counts = f": declares {declared} planes, {planes} readable" if declared > planes else ""
         invalid("input", path, f"damaged or truncated TIFF{counts}{_first(warnings)}")
@@ -124,10 +134,13 @@ def _open_series(tif: Any, path: str, index: int | None, warnings: list[str]) ->
 
 
 def _first(warnings: list[str]) -> str:
-    """tifffile's first complaint, without the object it names ("<tifffile.TiffPages @8>")."""
-    if not warnings:
-        return ""
-    return f" (tifffile: {re.sub(r'^<[^>]*> ', '', warnings[0])})"
+    """tifffile's first complaint."""
+    return f" (tifffile: {_plain(warnings[0])})" if warnings else ""
+
+
+def _plain(message: str) -> str:
+    """A tifffile message without the object it names ("<tifffile.TiffPages @8> ...")."""
+    return re.sub(r"^<[^>]*> ", "", message)
 
 
 def _planes(series: Any) -> int:

@@ -2,7 +2,9 @@
 the file, with its exit code, and what is left on disk is said (docs/bad-input.md)."""
 
 import json
+import logging
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -301,6 +303,34 @@ def test_program_version_ngff_version_and_plain_help(tmp_path, capsys):
     assert (tmp_path / "v4.zarr" / ".zattrs").exists()
     assert convert(capsys, npy, tmp_path / "v4b.zarr", "--version", "0.4")[0] == 0
     assert (tmp_path / "v4b.zarr" / ".zattrs").exists()
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [("TiffTag 270 coercing invalid ASCII to bytes", 0), ("shaped series raised Oops", 2)],
+)
+def test_tifffile_warnings_are_errors_unless_they_lose_nothing(
+    tmp_path, capsys, monkeypatch, message, code
+):
+    """tifffile logs what it could not read; here that is a refusal, except the few
+    complaints about secondary metadata, which are shown."""
+    path = tmp_path / "stack.tif"
+    tifffile.imwrite(path, STACK[:5])
+    init = tifffile.TiffFile.__init__
+
+    def complaining(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        logging.getLogger("tifffile").warning(message)
+
+    monkeypatch.setattr(tifffile.TiffFile, "__init__", complaining)
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        got, lines = convert(capsys, path, tmp_path / "o.zarr")
+    assert got == code
+    if code:
+        one_line(lines, str(path), message)
+    else:
+        assert any(message in str(w.message) and str(path) in str(w.message) for w in shown)
 
 
 # The table in docs/bad-input.md: each case built in a scratch folder and converted, as above.

@@ -12,6 +12,7 @@ import argparse
 import logging
 import re
 import sys
+import warnings
 
 from . import convert, demo, inspect
 from .output import FAILED, INTERRUPTED, WriteFailed
@@ -49,8 +50,22 @@ def as_flags(message: str) -> str:
     return message
 
 
+def _one_line(message: Warning | str, category: type, *args: object, **kwargs: object) -> str:
+    return f"gpu-omezarr: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    formatwarning = warnings.formatwarning
+    warnings.formatwarning = _one_line  # a warning is a line for the user, not a source line
+    try:
+        return _run(args)
+    finally:
+        warnings.formatwarning = formatwarning
+
+
+def _run(args: argparse.Namespace) -> int:
+    """``args.run(args)``, each failure one line on stderr and its exit code."""
     try:
         return args.run(args)
     except KeyboardInterrupt as exc:
