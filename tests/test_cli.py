@@ -205,6 +205,10 @@ def test_validate_finds_what_schemas_cannot(tmp_path):
     assert "labels/blobs: 4 levels, the image has 5" in done.stdout
     assert "s1: dimension_names ['x', 'y', 'z'] differ" in done.stdout
     assert "s2: dataset listed in multiscales is missing" in done.stdout
+    problems = [line for line in done.stdout.splitlines() if line.startswith("PROBLEM")]
+    for line in problems:  # each names the group or array it is about, first
+        where = line.removeprefix("PROBLEM  ").split(": ", 1)[0]
+        assert where and " " not in where and ("/" in where or where.startswith("s")), line
     report = json.loads(run("validate", out, "--json").stdout)
     assert not report["ok"] and len(report["problems"]) >= 3
 
