@@ -45,12 +45,16 @@ def level0(path):
     return zarr.open_group(str(path), mode="r")["s0"][...]
 
 
-def test_a_truncated_tiff_is_refused_naming_declared_and_readable_planes(tmp_path, capsys):
-    whole = tmp_path / "stack.tif"
-    tifffile.imwrite(whole, STACK)
-    cut = tmp_path / "cut.tif"
+def cut_in_half(whole, name):
+    """A copy of ``whole`` with its second half lost (a truncated download or copy)."""
+    cut = whole.with_name(name)
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    code, lines = convert(capsys, cut, tmp_path / "o.zarr")
+    return cut
+
+
+def test_a_truncated_tiff_is_refused_naming_declared_and_readable_planes(tmp_path, capsys):
+    cut, out = _truncated(tmp_path)
+    code, lines = convert(capsys, cut, out)
     assert code == 2
     one_line(lines, str(cut), "truncated", "declares 60 planes, 1 readable")
     assert not (tmp_path / "o.zarr").exists()
@@ -59,8 +63,7 @@ def test_a_truncated_tiff_is_refused_naming_declared_and_readable_planes(tmp_pat
 def test_a_truncated_ome_tiff_and_its_lost_metadata_are_refused(tmp_path, capsys):
     whole = tmp_path / "cells.ome.tif"
     tifffile.imwrite(whole, STACK.reshape(2, 30, 24, 32), ome=True, metadata={"axes": "CZYX"})
-    cut = tmp_path / "cut.ome.tif"
-    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    cut = cut_in_half(whole, "cut.ome.tif")
     code, lines = convert(capsys, cut, tmp_path / "o.zarr")
     assert code == 2
     one_line(lines, str(cut), "damaged or truncated TIFF", "tifffile:")
@@ -84,10 +87,8 @@ def test_a_page_whose_data_lies_past_the_end_is_refused(tmp_path, capsys):
 
 
 def test_a_damaged_header_is_refused(tmp_path, capsys):
-    path = tmp_path / "header.tif"
-    tifffile.imwrite(path, STACK[:3], photometric="minisblack")
-    damaged(path, 4, 4, 0xFF)  # the offset of the first IFD
-    code, lines = convert(capsys, path, tmp_path / "o.zarr")
+    path, out = _bad_header(tmp_path)  # the offset of the first IFD damaged
+    code, lines = convert(capsys, path, out)
     assert code == 2
     one_line(lines, str(path), "damaged TIFF")
     assert not (tmp_path / "o.zarr").exists()
@@ -102,30 +103,16 @@ def test_not_a_tiff_at_all_is_refused(tmp_path, capsys):
 
 
 def test_broken_ome_xml_is_refused_not_folded_into_z(tmp_path, capsys):
-    path = tmp_path / "cells.ome.tif"
-    tifffile.imwrite(
-        path,
-        STACK[:8].reshape(2, 4, 24, 32),
-        ome=True,
-        metadata={"axes": "CZYX", "Channel": {"Name": ["DAPI", "GFP"]}},
-    )
-    data = path.read_bytes()
-    at = data.index(b"<Pixels")
-    path.write_bytes(data[: at + 1] + b"Pixls" + data[at + 6 :])  # mismatched tags
-    code, lines = convert(capsys, path, tmp_path / "o.zarr")
+    path, out = _broken_ome_xml(tmp_path)  # <Pixls ...></Pixels>: mismatched tags
+    code, lines = convert(capsys, path, out)
     assert code == 2
     one_line(lines, str(path), "OME", "ParseError")
     assert not (tmp_path / "o.zarr").exists()
 
 
 def test_damaged_compressed_data_fails_midway_exit_3_and_removes_the_new_store(tmp_path, capsys):
-    path = tmp_path / "deflate.tif"
-    tifffile.imwrite(path, STACK[:8], compression="zlib", tile=(16, 16))
-    with tifffile.TiffFile(path) as tif:
-        page = tif.pages[5]
-        damaged(path, page.dataoffsets[2], page.databytecounts[2])
-    out = tmp_path / "o.zarr"
-    code, lines = convert(capsys, path, out, "--chunks", "1,16,16")
+    path, out, *chunks = _bad_strip(tmp_path)  # one tile of plane 5 damaged
+    code, lines = convert(capsys, path, out, *chunks)
     assert code == 3
     line = one_line(lines, str(path), "reading failed midway", f"removed {out}")
     assert "LIBDEFLATE_BAD_DATA" in line or "Error" in line
@@ -335,11 +322,8 @@ def test_tifffile_warnings_are_errors_unless_they_lose_nothing(
 
 # The table in docs/bad-input.md: each case built in a scratch folder and converted, as above.
 def _truncated(tmp):
-    whole = tmp / "stack.tif"
-    tifffile.imwrite(whole, STACK)
-    cut = tmp / "cut.tif"
-    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    return [cut, tmp / "o.zarr"]
+    tifffile.imwrite(tmp / "stack.tif", STACK)
+    return [cut_in_half(tmp / "stack.tif", "cut.tif"), tmp / "o.zarr"]
 
 
 def _broken_ome_xml(tmp):
