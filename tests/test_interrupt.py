@@ -117,6 +117,45 @@ def test_ctrl_c_stops_a_convert_at_once_and_resume_finishes_it(tmp_path):
     np.testing.assert_array_equal(zarr.open_group(str(out), mode="r")["s0"][...], data)
 
 
+# Ctrl-C while zarr's event loop runs the Nth of its calls (creating the group, an array...).
+EARLY = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    import zarr.core.sync as zsync
+    from gpu_omezarr.cli import main
+
+    sync, at, calls = zsync.sync, int(sys.argv[1]), [0]
+
+    def interrupted(coro, *args, **kwargs):
+        calls[0] += 1
+        if calls[0] != at:
+            return sync(coro, *args, **kwargs)
+
+        async def signalled():
+            os.kill(os.getpid(), signal.SIGINT)
+            await asyncio.sleep(0.5)
+            return await coro
+
+        return sync(signalled(), *args, **kwargs)
+
+    zsync.sync = interrupted
+    sys.exit(main(sys.argv[2:]))
+    """
+)
+
+
+@pytest.mark.parametrize("at", [1, 2])
+def test_ctrl_c_at_the_start_says_one_line_without_asyncio_noise(tmp_path, at):
+    np.save(tmp_path / "img.npy", np.zeros((8, 64, 64), np.uint16))
+    args = ["convert", tmp_path / "img.npy", tmp_path / "o.zarr", "--quiet"]
+    done = subprocess.run(
+        [sys.executable, "-c", EARLY, str(at), *map(str, args)], capture_output=True, text=True
+    )
+    assert done.returncode == 130
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gpu-omezarr: interrupted"), done.stderr
+
+
 def test_keyboard_interrupt_stops_write_image_at_once(tmp_path, monkeypatch):
     data = image()
     state = {"signalled": False, "after": 0}

@@ -69,8 +69,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return args.run(args)
     except KeyboardInterrupt as exc:
-        # Tasks of zarr's event loop cut short are not worth a word ("Task was destroyed").
+        # zarr's coroutines cut short are not worth a word to the user ("Task was destroyed
+        # but it is pending", "coroutine ... was never awaited" as the process ends).
         logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
         print(f"gpu-omezarr: {exc or 'interrupted'}", file=sys.stderr)
         return INTERRUPTED
     except WriteFailed as exc:
