@@ -29,6 +29,9 @@ def describe(path: str | zarr.Group) -> dict[str, Any]:
         tree.update(kind="well", images=[im["path"] for im in blocks["well"].get("images", [])])
     elif "labels" in blocks:
         tree.update(kind="labels", labels=list(blocks["labels"]))
+    elif "bioformats2raw.layout" in blocks:
+        series = sorted((k for k in node.group_keys() if k != "OME"), key=lambda k: (len(k), k))
+        tree.update(kind="series", series=series)
     else:
         tree.update(kind="group", children=sorted(node.keys()))
     return tree
@@ -58,7 +61,7 @@ def _image(group: zarr.Group, blocks: dict[str, Any]) -> dict[str, Any]:
     if "type" in ms:
         image["method"] = ms["type"]
     channels = blocks.get("omero", {}).get("channels")
-    if channels:
+    if channels and any(a.get("type") == "channel" for a in ms["axes"]):
         image["channels"] = [c.get("label", "") for c in channels]
     if "labels" in group:
         _, label_blocks = read_ome(group["labels"].attrs.asdict())
@@ -156,6 +159,8 @@ def _headline(tree: dict[str, Any]) -> str:
         )
     if kind == "well":
         return f"{where}well ({version}{zarr_format}): fields {tree['images']}"
+    if kind == "series":
+        return f"{where}{len(tree['series'])} series (bioformats2raw layout): {tree['series']}"
     if kind == "labels":
         return f"{where}labels group: {tree['labels']}"
     if kind == "array":

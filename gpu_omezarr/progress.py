@@ -112,7 +112,7 @@ class Bar:
                     rp.TextColumn("{task.description}"),
                     rp.BarColumn(),
                     rp.DownloadColumn(binary_units=True),
-                    rp.TransferSpeedColumn(),
+                    _binary_speed(),
                     rp.TimeRemainingColumn(),
                     console=self.console,
                     transient=True,
@@ -130,3 +130,18 @@ class Bar:
             if self.progress is not None:
                 self.progress.stop()
                 self.progress = None
+
+
+def _binary_speed() -> Any:
+    """Throughput in MiB/s, as the byte counts beside it (rich's own column says MB/s)."""
+    from rich import progress as rp
+    from rich.text import Text
+
+    class BinarySpeed(rp.ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            if speed is None:
+                return Text("?", style="progress.data.speed")
+            return Text(f"{speed / 2**20:,.1f} MiB/s", style="progress.data.speed")
+
+    return BinarySpeed()

@@ -8,7 +8,6 @@ in another order is transposed lazily.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,23 +17,6 @@ import numpy as np
 from .metadata._errors import invalid
 
 OME_ORDER = "tczyx"
-# tifffile's axis letters: S (samples, e.g. RGB) and E (lambda) are channels; I and Q (pages
-# with no declared meaning) are read as z, the usual stack, or t when z is taken: --axes
-# overrides.
-TIFF_AXES = {"T": "t", "C": "c", "S": "c", "E": "c", "Z": "z", "Y": "y", "X": "x"}
-TIFF_SEQUENCE = "IQ"
-OME_UNITS = {  # OME-XML unit symbols to OME-NGFF unit names
-    "Å": "angstrom",
-    "nm": "nanometer",
-    "µm": "micrometer",
-    "um": "micrometer",
-    "mm": "millimeter",
-    "cm": "centimeter",
-    "m": "meter",
-    "s": "second",
-    "ms": "millisecond",
-}
-IMAGEJ_UNITS = {"micron": "micrometer", "\\u00B5m": "micrometer", **OME_UNITS}
 
 
 @dataclass
@@ -48,6 +30,8 @@ class Source:
     units: dict[str, str] = field(default_factory=dict)
     channel_names: list[str] = field(default_factory=list)
     kind: str = "array"
+    series_count: int = 1  # images in the file (OME-TIFF series, scenes); this is one
+    ome_xml: str | None = None
     closers: list[Any] = field(default_factory=list, repr=False)
 
     def close(self) -> None:
@@ -61,14 +45,17 @@ class Source:
         self.close()
 
 
-def open_source(path: str, axes: str | None = None) -> Source:
+def open_source(path: str, axes: str | None = None, series: int | None = None) -> Source:
     """Open ``path`` for reading. ``axes`` (e.g. ``"zyx"``) overrides what the file says;
-    it names the axes in the file's own order."""
+    it names the axes in the file's own order. ``series``: which image of a multi-series
+    TIFF (default the first; ``Source.series_count`` says how many there are)."""
     if not os.path.exists(path):
         invalid("input", path, "no such file or directory")
     lower = path.lower().rstrip("/")
     if lower.endswith((".tif", ".tiff", ".btf", ".tf2", ".tf8")):
-        source = _open_tiff(path)
+        from .tiff import open_tiff
+
+        source = open_tiff(path, series)
     elif lower.endswith(".npy"):
         try:
             array = np.load(path, mmap_mode="r")
@@ -79,6 +66,8 @@ def open_source(path: str, axes: str | None = None) -> Source:
         source = _open_zarr(path)
     else:
         invalid("input", path, "not a TIFF, .npy, Zarr array or OME-Zarr image")
+    if series and source.series_count == 1:
+        invalid("series", series, f"{path} holds one image (series 0)")
     if axes is not None:
         source = _rename_axes(source, axes)
     return source
@@ -96,11 +85,11 @@ def _rename_axes(source: Source, axes: str) -> Source:
         invalid("axes", axes, f"the input has {len(source.array.shape)} axes")
     if len(set(axes)) != len(axes) or set(axes) - set(OME_ORDER):
         invalid("axes", axes, f"use each of {OME_ORDER!r} at most once")
-    source.array, source.axes = _ome_order(source.array, axes)
+    source.array, source.axes = ome_order(source.array, axes)
     return source
 
 
-def _ome_order(array: Any, axes: str) -> tuple[Any, str]:
+def ome_order(array: Any, axes: str) -> tuple[Any, str]:
     """``array`` with axes ``axes`` as a lazy view in OME order."""
     order = "".join(sorted(axes, key=OME_ORDER.index))
     if order == axes:
@@ -122,7 +111,7 @@ def _open_zarr(path: str) -> Source:
     if isinstance(node, zarr.Array):
         names = getattr(node.metadata, "dimension_names", None)
         axes = "".join(names) if names and all(n in OME_ORDER for n in names) else None
-        array, axes = _ome_order(node, axes) if axes else (node, _default_axes(node.ndim))
+        array, axes = ome_order(node, axes) if axes else (node, _default_axes(node.ndim))
         return Source(array, axes, kind="zarr")
     from .metadata import read_ome
 
@@ -144,96 +133,6 @@ def _open_zarr(path: str) -> Source:
         channels,
         kind="ome-zarr",
     )
-
-
-def _open_tiff(path: str) -> Source:
-    import tifffile
-    import zarr
-
-    from .reader import read_threads
-
-    try:
-        tif = tifffile.TiffFile(path)
-    except (tifffile.TiffFileError, OSError) as exc:
-        invalid("input", path, f"not a readable TIFF ({exc})")
-    try:
-        series = tif.series[0]
-        # maxworkers > 1: tifffile decodes each tile on a thread of its own, so zarr's
-        # concurrent chunk reads decode a region's tiles in parallel
-        store = series.aszarr(level=0, maxworkers=read_threads())
-        array = zarr.open_array(store, mode="r")
-        axes = _tiff_axes(series.axes, path)
-        lazy, order = _ome_order(array, axes)
-        source = Source(lazy, order, kind="ome-tiff" if tif.is_ome else "tiff")
-        if tif.is_ome:
-            _ome_xml(tif.ome_metadata, source)
-        elif tif.is_imagej:
-            _imagej(tif, source)
-    except BaseException:
-        tif.close()
-        raise
-    source.closers = [store.close, tif.close]
-    return source
-
-
-def _tiff_axes(axes: str, path: str) -> str:
-    names: list[str] = []
-    for letter in axes:
-        if letter in TIFF_SEQUENCE:
-            free = [a for a in "zt" if a.upper() not in axes and a not in names]
-            if not free:
-                invalid("input", path, f"TIFF axes {axes!r}: too many page axes; pass --axes")
-            names.append(free[0])
-        elif letter in TIFF_AXES:
-            names.append(TIFF_AXES[letter])
-        else:
-            invalid("input", path, f"TIFF axes {axes!r}: no OME-NGFF axis for {letter!r}")
-    if len(set(names)) != len(names):
-        invalid("input", path, f"TIFF axes {axes!r} map to repeated OME axes {''.join(names)}")
-    if not 2 <= len(names) <= 5:
-        invalid("input", path, f"TIFF axes {axes!r}: OME-NGFF images have 2 to 5 axes")
-    return "".join(names)
-
-
-def _ome_xml(xml: str, source: Source) -> None:
-    import tifffile
-
-    with contextlib.suppress(Exception):  # metadata is a bonus: never fail a convert on it
-        ome = tifffile.xml2dict(xml)["OME"]
-        image = ome["Image"][0] if isinstance(ome["Image"], list) else ome["Image"]
-        pixels = image["Pixels"]
-        for axis in "zyx":
-            size = pixels.get(f"PhysicalSize{axis.upper()}")
-            if size and axis in source.axes:
-                source.scale[axis] = float(size)
-                unit = pixels.get(f"PhysicalSize{axis.upper()}Unit", "µm")
-                source.units[axis] = OME_UNITS.get(unit, "micrometer")
-        if pixels.get("TimeIncrement") and "t" in source.axes:
-            source.scale["t"] = float(pixels["TimeIncrement"])
-            source.units["t"] = OME_UNITS.get(pixels.get("TimeIncrementUnit", "s"), "second")
-        channels = pixels.get("Channel", [])
-        channels = channels if isinstance(channels, list) else [channels]
-        source.channel_names = [str(c.get("Name", "")) for c in channels]
-
-
-def _imagej(tif: Any, source: Source) -> None:
-    with contextlib.suppress(Exception):
-        meta = tif.imagej_metadata or {}
-        unit = IMAGEJ_UNITS.get(str(meta.get("unit", "")))
-        page = tif.pages.first
-        for axis, tag in (("x", "XResolution"), ("y", "YResolution")):
-            num, den = page.tags[tag].value
-            if num and axis in source.axes:
-                source.scale[axis] = den / num
-                if unit:
-                    source.units[axis] = unit
-        if meta.get("spacing") and "z" in source.axes:
-            source.scale["z"] = float(meta["spacing"])
-            if unit:
-                source.units["z"] = unit
-        labels = meta.get("Labels")
-        if labels and "c" in source.axes:
-            source.channel_names = [str(x) for x in labels]
 
 
 # Well and field from a file name: "A01_f2.tif", "B12-s1.ome.tif", "C3.tif" (one field).

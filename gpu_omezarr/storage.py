@@ -145,9 +145,13 @@ class ChunkStore:
                 self._made_dirs.add(parent)
         # Write beside, then rename: a crash leaves the unit whole or absent, never cut.
         partial = path.with_name(f".{path.name}.{threading.get_ident()}.{writer_tag()}.part")
-        with open(partial, "wb") as f:
-            f.write(data)
-        os.replace(partial, path)
+        try:
+            with open(partial, "wb") as f:
+                f.write(data)
+            os.replace(partial, path)
+        except BaseException:  # a full disk, an I/O error: no debris of this writer stays
+            partial.unlink(missing_ok=True)
+            raise
 
 
 class ReadBuffer:

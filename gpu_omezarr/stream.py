@@ -156,7 +156,8 @@ def write_levels(
     in_memory = isinstance(source, np.ndarray)
     extent = tile_shape(levels, [w.unit for w in writers], itemsize, shape)
     regions = list(nested_tiles(shape, extent, footprints(levels, writers)))
-    with _Prefetch(functools.partial(_read, source, copy), regions) as prefetch:
+    cancel = [w.cancel for w in writers]  # on an error or Ctrl-C, before the read is awaited
+    with _Prefetch(functools.partial(_read, source, copy), regions, cancel) as prefetch:
 
         def level0() -> Iterator[tuple[tuple[slice, ...], Any]]:
             for local in regions:
@@ -221,8 +222,14 @@ def _read(source: Any, copy: bool, region: tuple[slice, ...]) -> tuple[Any, dict
 class _Prefetch:
     """Reads the next tile on a background thread while the current one is computed."""
 
-    def __init__(self, read: Callable[[tuple[slice, ...]], Any], regions: Sequence) -> None:
+    def __init__(
+        self,
+        read: Callable[[tuple[slice, ...]], Any],
+        regions: Sequence,
+        on_error: Sequence[Callable[[], None]] = (),
+    ) -> None:
         self.read = read
+        self.on_error = on_error
         self.regions = iter(regions)
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="gpu-omezarr-read")
         self.future = self._submit()
@@ -241,6 +248,9 @@ class _Prefetch:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            for call in self.on_error:
+                call()
         if self.future is not None:
             self.future.cancel()
         self.pool.shutdown(wait=True)

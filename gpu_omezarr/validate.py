@@ -59,7 +59,7 @@ def _schema(group: zarr.Group, report: Report) -> None:
     except Exception as exc:  # pydantic's ValidationError and friends
         lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
         what = model.__name__ if model is not None else "any OME-Zarr model"
-        report.problems.append(f"ome-zarr-models ({what}): " + " / ".join(lines[:8]))
+        report.problems.append(f"/: ome-zarr-models ({what}): " + " / ".join(lines[:8]))
         return
     report.checked.append(f"schemas: ome-zarr-models reads it as {found}")
 
@@ -78,6 +78,8 @@ def _model(version: str | None, blocks: dict[str, Any]) -> Any:
         return models.HCS
     if "well" in blocks:
         return models.Well
+    if "bioformats2raw.layout" in blocks:
+        return models.BioFormats2Raw
     return None
 
 
@@ -94,6 +96,8 @@ def _rules(group: zarr.Group, where: str, report: Report) -> None:
         _plate(group, where, blocks["plate"], report)
     elif "well" in blocks:
         _well(group, where, blocks["well"], report)
+    elif "bioformats2raw.layout" in blocks:
+        _series(group, where, report)
 
 
 def _image(group: zarr.Group, where: str, blocks: dict[str, Any], report: Report) -> int | None:
@@ -184,3 +188,21 @@ def _well(group: zarr.Group, where: str, well: dict[str, Any], report: Report) -
             report.problems.append(f"{where}{path}: field listed in the well is missing")
             continue
         _rules(group[path], f"{where}{path}/", report)
+
+
+def _series(group: zarr.Group, where: str, report: Report) -> None:
+    """A bioformats2raw layout: the images ``OME/series`` lists (else ``0``, ``1``...)."""
+    listed = None
+    if "OME" in group:
+        ome = group["OME"].attrs.asdict()
+        listed = ome.get("ome", ome).get("series")
+    if listed is None:
+        listed = sorted((k for k in group.group_keys() if k.isdigit()), key=int)
+    if not listed:
+        report.problems.append(f"{where or '/'}: bioformats2raw layout with no series")
+    for path in listed:
+        if path not in group:
+            report.problems.append(f"{where}{path}: series listed in OME/series is missing")
+            continue
+        _rules(group[path], f"{where}{path}/", report)
+    report.checked.append(f"{where or '/'}: bioformats2raw layout with {len(listed)} series")

@@ -57,15 +57,22 @@ def chunk_writers(
 ) -> Iterator[list[ChunkWriter]]:
     """A writer per array (``on_unit(i)``: array i's progress callback), sharing one encoder
     thread per core and one bound on the units in flight that own their memory; the pool is
-    shut down on exit."""
+    shut down on exit. On an error or ``KeyboardInterrupt`` the units still queued are
+    cancelled and only those being encoded finish: Ctrl-C stops a write at once, not after
+    the queue (of an in-memory source: every unit) has drained."""
     _keep_buffers_on_heap()
     workers = max(1, os.cpu_count() or 1)
     limit = threading.BoundedSemaphore(2 * workers + 2)
-    with ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode") as pool:
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode")
+    try:
         yield [
             ChunkWriter(a, pool, limit, on_unit(i) if on_unit else None, resume)
             for i, a in enumerate(arrays)
         ]
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 class ChunkWriter:
@@ -209,6 +216,13 @@ class ChunkWriter:
             return bool(np.array_equal(self.array[region], block))
         except Exception:  # unreadable: a unit cut short by a crash; write it again
             return False
+
+    def cancel(self) -> None:
+        """Drop the units queued and not yet begun (an error or Ctrl-C: stop at once)."""
+        with self._pending_lock:
+            pending = list(self._pending)
+        for future in pending:
+            future.cancel()
 
     def wait(self) -> None:
         """Block until every queued unit is stored; re-raise the first error."""

@@ -225,7 +225,8 @@ if __name__ == "__main__":
         "# Bad input and what it is told\n\n"
         "Every case is refused before the first byte is written (tests/test_bad_input.py);\n"
         "made by `python tests/test_bad_input.py > docs/bad-input.md`. A source whose reads\n"
-        "fail midway raises its own error and leaves no image (tests/test_reliability.py).\n\n"
+        "fail midway raises its own error and leaves no image (tests/test_reliability.py).\n"
+        "The command line's table below: `python tests/test_damaged_files.py >> docs/bad-input.md`.\n\n"
         + _table()
         + "\n"
     )

@@ -206,6 +206,10 @@ def test_validate_finds_what_schemas_cannot(tmp_path):
     assert "labels/blobs: 4 levels, the image has 5" in done.stdout
     assert "s1: dimension_names ['x', 'y', 'z'] differ" in done.stdout
     assert "s2: dataset listed in multiscales is missing" in done.stdout
+    problems = [line for line in done.stdout.splitlines() if line.startswith("PROBLEM")]
+    for line in problems:  # each names the group or array it is about, first
+        where = line.removeprefix("PROBLEM  ").split(": ", 1)[0]
+        assert where and " " not in where and ("/" in where or where.startswith("s")), line
     report = json.loads(run("validate", out, "--json").stdout)
     assert not report["ok"] and len(report["problems"]) >= 3
 
@@ -255,7 +259,7 @@ def test_user_errors_exit_2_with_one_line_and_write_nothing(tmp_path, args, mess
     np.save(tmp_path / "small.npy", np.zeros((4, 8, 8), np.uint8))
     (tmp_path / "junk.tif").write_bytes(b"not a tiff at all")
     (tmp_path / "junk.txt").write_text("hello")
-    (tmp_path / "exists.zarr").mkdir()
+    g.write_image(np.zeros((16, 16), np.uint8), str(tmp_path / "exists.zarr"))
     done = run(*(a.format(tmp=tmp_path) for a in args))
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert message in done.stderr, done.stderr

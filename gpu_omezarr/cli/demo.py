@@ -13,7 +13,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("output")
     p.add_argument("--size", type=int, default=512, help="y and x size (default 512)")
     p.add_argument("--depth", type=int, default=64, help="z size (default 64)")
-    p.add_argument("--version", choices=("0.4", "0.5"), default="0.5")
+    p.add_argument(
+        "--ngff-version", "--version", dest="version", choices=("0.4", "0.5"), default="0.5"
+    )
     p.add_argument("--backend", choices=("auto", "numpy", "cupy"), default="auto")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")
