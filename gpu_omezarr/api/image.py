@@ -153,6 +153,7 @@ def _multiscale_block(
     method: str | None,
     backend: Backend | None,
     extra: Mapping[str, Any],
+    fmt: meta.Format | None = None,
 ) -> dict[str, Any]:
     from .. import __version__
 
@@ -163,7 +164,9 @@ def _multiscale_block(
         if backend is not None:
             info["backend"] = backend.name
     info.update(extra)
-    return meta.build_multiscale(axes, datasets, name=name, type=method, metadata=info or None)
+    return meta.build_multiscale(
+        axes, datasets, name=name, type=method, metadata=info or None, fmt=fmt
+    )
 
 
 def _write(
@@ -526,7 +529,9 @@ def write_image(
     )
     backend_obj = get_backend(backend)
     extra, blocks = _split_metadata(metadata, _channels(axes_list, shape))
-    blocks["multiscales"] = [_multiscale_block(levels, axes_list, name, method, backend_obj, extra)]
+    blocks["multiscales"] = [
+        _multiscale_block(levels, axes_list, name, method, backend_obj, extra, fmt)
+    ]
     _refuse_existing(existing, group, overwrite or resume)
     job = (group, existing, fmt, [image], levels, axes_list, method, backend_obj, storage_options)
     if not compute:  # the graph of region tasks: any dask scheduler runs them in parallel
@@ -647,7 +652,7 @@ def _plan_multiscale(
         datasets = meta.build_datasets([lv.scale for lv in levels])
     extra, blocks = _split_metadata(metadata, _channels(axes_list, shapes[0]))
     blocks["multiscales"] = [
-        meta.build_multiscale(axes_list, datasets, name=name, metadata=extra or None)
+        meta.build_multiscale(axes_list, datasets, name=name, metadata=extra or None, fmt=fmt)
     ]
     return levels, axes_list, blocks
 
@@ -663,7 +668,7 @@ def _parent_image(group: GroupLike) -> tuple[zarr.Group | None, dict[str, Any] |
     if existing is None:
         return None, None
     multiscales = read_blocks(existing).get("multiscales")
-    return existing, (multiscales[0] if multiscales else None)
+    return existing, (meta.plain_multiscale(multiscales[0]) if multiscales else None)
 
 
 def _label_defaults(
@@ -730,7 +735,9 @@ def write_labels(
     backend_obj = get_backend(backend)
     extra, _ = _split_metadata(metadata, None)
     blocks = {
-        "multiscales": [_multiscale_block(levels, axes_list, name, method, backend_obj, extra)],
+        "multiscales": [
+            _multiscale_block(levels, axes_list, name, method, backend_obj, extra, fmt)
+        ],
         "image-label": image_label,
     }
     _refuse_existing(label_existing, label_path, overwrite or resume)

@@ -23,7 +23,9 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("input", help="TIFF / OME-TIFF / BigTIFF, .npy, Zarr array or OME-Zarr image")
     p.add_argument("output", help="the OME-Zarr image to write (a directory)")
-    p.add_argument("--version", choices=("0.4", "0.5"), default="0.5", help="OME-NGFF version")
+    p.add_argument(
+        "--version", choices=("0.4", "0.5", "0.6"), default="0.5", help="OME-NGFF version"
+    )
     p.add_argument("--method", choices=("mean", "nearest", "mode"), default="mean")
     levels = p.add_mutually_exclusive_group()
     levels.add_argument(

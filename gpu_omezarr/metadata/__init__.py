@@ -1,4 +1,4 @@
-"""OME-NGFF 0.4 / 0.5 metadata: pure Python, no array library and no zarr needed.
+"""OME-NGFF 0.4 / 0.5 / 0.6 metadata: pure Python, no array library and no zarr needed.
 
 Each ``build_*`` function returns one JSON block and raises ``ValueError`` (or ``TypeError``)
 naming the offending field; :mod:`.attrs` places blocks in a group's attributes for a version.
@@ -6,12 +6,19 @@ naming the offending field; :mod:`.attrs` places blocks in a group's attributes 
 
 from .attrs import merge_attributes, read_ome, to_attributes
 from .axes import SPACE_UNITS, TIME_UNITS, axis_names, build_axes, validate_axes
+from .coordinates import (
+    INTRINSIC,
+    plain_multiscale,
+    to_coordinate_systems,
+    validate_multiscale_06,
+)
 from .format import (
     DEFAULT_VERSION,
     SUPPORTED_VERSIONS,
     Format,
     FormatV04,
     FormatV05,
+    FormatV06,
     format_from_version,
     resolve_format,
 )
@@ -37,6 +44,8 @@ __all__ = [
     "Format",
     "FormatV04",
     "FormatV05",
+    "FormatV06",
+    "INTRINSIC",
     "add_label_name",
     "axis_names",
     "build_axes",
@@ -49,11 +58,14 @@ __all__ = [
     "format_from_version",
     "level_transformations",
     "merge_attributes",
+    "plain_multiscale",
     "read_ome",
     "resolve_format",
     "to_attributes",
+    "to_coordinate_systems",
     "validate_axes",
     "validate_datasets",
+    "validate_multiscale_06",
     "validate_omero",
     "validate_transformations",
 ]
