@@ -128,6 +128,7 @@ def write_label_metadata(
     existing, fmt = resolve_group_format(group, fmt, version)
     if existing is None:
         invalid("group", group, "does not exist: write the label image first")
+    existing = open_group(group, fmt, existing)  # a path was opened read-only to look
     try:
         label_group = existing[name]
     except KeyError:
