@@ -482,3 +482,32 @@ def test_format_v06_is_exported_and_0_5_stays_the_default(tmp_path):
     from gpu_omezarr.metadata import jsonschemas
 
     assert Path(jsonschemas.FOLDER).is_dir()
+
+
+def test_rfc4_anatomical_orientation_on_space_axes(tmp_path):
+    def axis(name, value):
+        orientation = {"type": "anatomical", "value": value}
+        return {"name": name, "type": "space", "unit": "millimeter", "orientation": orientation}
+
+    axes = [axis("z", "inferior-to-superior"), axis("y", "posterior-to-anterior")]
+    axes.append(axis("x", "left-to-right"))
+    path = tmp_path / "head.zarr"
+    g.write_image(np.zeros((4, 16, 16), np.uint8), str(path), axes=axes, version="0.6")
+    written = attrs(path)["ome"]["multiscales"][0]["coordinateSystems"][0]["axes"]
+    assert [a["orientation"]["value"] for a in written] == [
+        "inferior-to-superior",
+        "posterior-to-anterior",
+        "left-to-right",
+    ]
+    spec_validator("0.6", "strict_image").validate(attrs(path))
+    bad = [*axes[:2], axis("x", "up-to-down")]
+    with pytest.raises(ValueError, match=r"axes\[2\].orientation.value='up-to-down'"):
+        g.write_image(np.zeros((4, 16, 16), np.uint8), str(tmp_path / "b"), axes=bad)
+    channel = [{"name": "c", "type": "channel", "orientation": axes[0]["orientation"]}, "y", "x"]
+    with pytest.raises(ValueError, match="only space axes"):
+        g.write_image(np.zeros((2, 16, 16), np.uint8), str(tmp_path / "c"), axes=channel)
+    ngff_zarr = pytest.importorskip("ngff_zarr")
+    read = ngff_zarr.from_ngff_zarr(str(path))
+    orientation = read.metadata.axes[2].orientation  # a dict in ngff-zarr 0.50
+    value = orientation["value"] if isinstance(orientation, dict) else orientation.value
+    assert value == "left-to-right"
