@@ -19,6 +19,7 @@ _API = {
     "write_multiscale_labels": "api.image",
     "write_multiscales_metadata": "api.metadata",
     "write_plate": "api.plate",
+    "write_scene": "api.scene",
     "write_plate_metadata": "api.metadata",
     "write_well_metadata": "api.metadata",
     "write_label_metadata": "api.metadata",

@@ -162,6 +162,35 @@ def _rules(
         _plate(group, where, blocks["plate"], report)
     elif "well" in blocks:
         _well(group, where, blocks["well"], report)
+    elif "scene" in blocks:
+        _scene(group, where, blocks["scene"], report)
+
+
+def _scene(group: zarr.Group, where: str, scene: dict[str, Any], report: Report) -> None:
+    """Each placed image exists and declares the system its placement starts at; each
+    placement leads to a system of the scene."""
+    names = {s.get("name") for s in scene.get("coordinateSystems") or []}
+    for i, transform in enumerate(scene.get("coordinateTransformations") or []):
+        here = f"{where or '/'}: scene.coordinateTransformations[{i}]"
+        source, output = transform.get("input") or {}, transform.get("output") or {}
+        if output.get("name") not in names:
+            report.problems.append(f"{here}: output {output} is no system of the scene")
+        path = source.get("path")
+        if not path:
+            continue
+        if path not in group or not isinstance(group[path], zarr.Group):
+            report.problems.append(f"{where}{path}: image placed in the scene is missing")
+            continue
+        _, blocks = read_ome(group[path].attrs.asdict())
+        systems = [
+            s.get("name")
+            for ms in blocks.get("multiscales", [])
+            for s in ms.get("coordinateSystems", [])
+        ]
+        if source.get("name") not in systems:
+            report.problems.append(f"{here}: {path} declares no system {source.get('name')!r}")
+        _rules(group[path], f"{where}{path}/", report)
+    report.checked.append(f"{where or '/'}: scene of {len(names)} system(s)")
 
 
 def _image_metadata(

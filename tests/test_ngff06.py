@@ -511,3 +511,39 @@ def test_rfc4_anatomical_orientation_on_space_axes(tmp_path):
     orientation = read.metadata.axes[2].orientation  # a dict in ngff-zarr 0.50
     value = orientation["value"] if isinstance(orientation, dict) else orientation.value
     assert value == "left-to-right"
+
+
+def test_write_scene_places_tiles_in_one_world(tmp_path):
+    rng = np.random.default_rng(7)
+    tiles = {f"tile_{i}": rng.integers(0, 200, (20, 24)).astype("uint8") for i in range(3)}
+    placements = {
+        "tile_0": {"translation": [0, 0]},
+        "tile_1": {"translation": [0, 11.5]},
+        "tile_2": {"scale": [1, 1], "translation": [9.5, 0]},
+    }
+    path = tmp_path / "scene.zarr"
+    g.write_scene(
+        tiles, str(path), placements, axes="yx", scale=(0.5, 0.5), axes_units={"x": "micrometer"}
+    )
+    document = attrs(path)
+    spec_validator("0.6", "scene").validate(document)
+    scene = document["ome"]["scene"]
+    assert scene["coordinateSystems"][0]["name"] == "world"
+    first, _, third = scene["coordinateTransformations"]
+    assert first["input"] == {"path": "tile_0", "name": "intrinsic"}
+    assert first["output"] == {"name": "world"} and first["translation"] == [0, 0]
+    assert [t["type"] for t in third["transformations"]] == ["scale", "translation"]
+    for name, tile in tiles.items():
+        np.testing.assert_array_equal(zarr.open_array(str(path / name / "s0"))[...], tile)
+    report = validate(str(path))
+    assert report.ok, report.problems
+    import shutil
+
+    shutil.rmtree(path / "tile_1")
+    report = validate(str(path))
+    assert "tile_1: image placed in the scene is missing" in report.problems
+    with pytest.raises(ValueError, match="must place exactly the images"):
+        g.write_scene(tiles, str(tmp_path / "x"), {"tile_0": {"translation": [0, 0]}}, axes="yx")
+    with pytest.raises(ValueError, match=r"placements\['tile_0'\].translation"):
+        g.write_scene(tiles, str(tmp_path / "x"), {**placements, "tile_0": {"translation": [0]}})
+    assert not (tmp_path / "x").exists()

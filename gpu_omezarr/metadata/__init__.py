@@ -4,6 +4,7 @@ Each ``build_*`` function returns one JSON block and raises ``ValueError`` (or `
 naming the offending field; :mod:`.attrs` places blocks in a group's attributes for a version.
 """
 
+from . import scene
 from .attrs import merge_attributes, read_ome, to_attributes
 from .axes import SPACE_UNITS, TIME_UNITS, axis_names, build_axes, validate_axes
 from .coordinates import (
@@ -34,6 +35,7 @@ from .multiscales import (
     validate_transformations,
 )
 from .plate import build_plate, build_well
+from .scene import build_scene
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -54,6 +56,7 @@ __all__ = [
     "build_multiscale",
     "build_omero",
     "build_plate",
+    "build_scene",
     "build_well",
     "format_from_version",
     "level_transformations",
@@ -61,6 +64,7 @@ __all__ = [
     "plain_multiscale",
     "read_ome",
     "resolve_format",
+    "scene",
     "to_attributes",
     "to_coordinate_systems",
     "validate_axes",

@@ -22,6 +22,7 @@ OME_KEYS = (
     "plate",
     "well",
     "bioformats2raw.layout",
+    "scene",
 )
 # Objects that carry their own "version" in 0.4.
 _VERSIONED_04 = ("image-label", "plate", "well")
