@@ -547,3 +547,23 @@ def test_write_scene_places_tiles_in_one_world(tmp_path):
     with pytest.raises(ValueError, match=r"placements\['tile_0'\].translation"):
         g.write_scene(tiles, str(tmp_path / "x"), {**placements, "tile_0": {"translation": [0]}})
     assert not (tmp_path / "x").exists()
+
+
+def test_cli_validate_reads_attribute_documents_strictly_or_not(tmp_path, capsys):
+    from gpu_omezarr.cli import main
+
+    entry = meta.build_multiscale(
+        meta.build_axes("yx"), meta.build_datasets([(1, 1)]), name="img", fmt=V06
+    )
+    document = tmp_path / "attrs.json"
+    document.write_text(json.dumps({"ome": {"version": "0.6", "multiscales": [entry]}}))
+    assert main(["validate", str(document), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["valid"] is True
+    # strict wants the multiscale's "type" and "metadata" too
+    assert main(["validate", str(document), "--json", "--strict"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is False and "strict_image.schema" in report["message"]
+    entry["datasets"][0]["coordinateTransformations"][0]["output"] = {"name": "nowhere"}
+    document.write_text(json.dumps({"ome": {"version": "0.6", "multiscales": [entry]}}))
+    assert main(["validate", str(document)]) == 1
+    assert "output='nowhere': is no declared system" in capsys.readouterr().out
