@@ -1,4 +1,4 @@
-"""gpu_omezarr: OME-Zarr (OME-NGFF 0.4 / 0.5) pyramids, labels and plates, fast on GPU and CPU.
+"""gpu_omezarr: OME-Zarr (OME-NGFF 0.4 / 0.5 / 0.6) pyramids, labels and plates, on GPU and CPU.
 
 Importing the package is cheap: it imports neither CuPy nor the writer until they are used.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .metadata import FormatV04, FormatV05
+from .metadata import FormatV04, FormatV05, FormatV06
 
 __version__ = "0.1.0"
 
@@ -19,6 +19,7 @@ _API = {
     "write_multiscale_labels": "api.labels",
     "write_multiscales_metadata": "api.metadata",
     "write_plate": "api.plate",
+    "write_scene": "api.scene",
     "write_plate_metadata": "api.metadata",
     "write_well_metadata": "api.metadata",
     "write_label_metadata": "api.metadata",
@@ -27,7 +28,7 @@ _API = {
     "save_preview": "view",
 }
 
-__all__ = ["FormatV04", "FormatV05", "__version__", *_API]
+__all__ = ["FormatV04", "FormatV05", "FormatV06", "__version__", *_API]
 
 
 def __getattr__(name: str) -> Any:

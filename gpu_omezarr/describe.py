@@ -76,9 +76,10 @@ def multiscale_block(
     method: str | None,
     backend: Backend | None,
     extra: Mapping[str, Any],
+    fmt: meta.Format | None = None,
 ) -> dict[str, Any]:
     """The ``multiscales`` entry of a pyramid computed with ``method`` on ``backend`` (the
-    method and our version in its ``metadata``, with ``extra``)."""
+    method and our version in its ``metadata``, with ``extra``), for ``fmt``."""
     from . import __version__
 
     datasets = meta.build_datasets([lv.scale for lv in levels], [lv.translation for lv in levels])
@@ -88,7 +89,9 @@ def multiscale_block(
         if backend is not None:
             info["backend"] = backend.name
     info.update(extra)
-    return meta.build_multiscale(axes, datasets, name=name, type=method, metadata=info or None)
+    return meta.build_multiscale(
+        axes, datasets, name=name, type=method, metadata=info or None, fmt=fmt
+    )
 
 
 def split_metadata(metadata: dict[str, Any], n_channels: int | None) -> tuple[dict, dict]:
@@ -157,7 +160,9 @@ def given_pyramid(
     datasets = _given_datasets(levels, options.get("coordinate_transformations"))
     extra, blocks = split_metadata(metadata, channels(axes_list, shapes[0]))
     blocks["multiscales"] = [
-        meta.build_multiscale(axes_list, datasets, name=options.get("name"), metadata=extra or None)
+        meta.build_multiscale(
+            axes_list, datasets, name=options.get("name"), metadata=extra or None, fmt=fmt
+        )
     ]
     given = Pyramid(
         tuple(pyramid), dtype, tuple(levels), axes_list, None, get_backend("numpy"), storage_options
@@ -187,7 +192,7 @@ def parent_image(group: GroupLike) -> dict[str, Any] | None:
     if existing is None:
         return None
     multiscales = read_blocks(existing).get("multiscales")
-    return multiscales[0] if multiscales else None
+    return meta.plain_multiscale(multiscales[0]) if multiscales else None
 
 
 def label_defaults(

@@ -47,7 +47,8 @@ def group_format(group: zarr.Group) -> Format:
 def resolve_group_format(
     group: GroupLike, fmt: Any = None, version: str | None = None
 ) -> tuple[zarr.Group | None, Format]:
-    """The format to write: the one asked for, else an existing group's, else 0.5.
+    """The format to write: the one asked for, else an existing group's, else 0.5 (a Zarr v3
+    group without OME metadata is taken for 0.5: ask for 0.6 to write 0.6 there).
 
     Refuses a format that disagrees with the existing group's Zarr format or OME version.
     Opens nothing for writing.
@@ -65,7 +66,7 @@ def resolve_group_format(
                 f"needs Zarr v{chosen.zarr_format}",
             )
         held, _ = read_ome(existing.attrs.asdict())
-        if held is not None and held != chosen.version:
+        if held is not None and format_from_version(held) != chosen:
             invalid("version", chosen.version, f"the group holds OME-NGFF {held} metadata")
     return existing, chosen
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import zarr
 
-from .metadata import read_ome
+from .metadata import plain_multiscale, read_ome
 
 
 def describe(path: str | zarr.Group) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def describe(path: str | zarr.Group) -> dict[str, Any]:
 
 
 def _image(group: zarr.Group, blocks: dict[str, Any]) -> dict[str, Any]:
-    ms = blocks["multiscales"][0]
+    ms = plain_multiscale(blocks["multiscales"][0])  # 0.6: its coordinate system's axes
     levels = []
     for dataset in ms["datasets"]:
         entry: dict[str, Any] = {"path": dataset["path"]}
@@ -51,6 +51,9 @@ def _image(group: zarr.Group, blocks: dict[str, Any]) -> dict[str, Any]:
             None,
         )
         entry["scale"] = scale
+        shift = [t["translation"] for t in dataset["coordinateTransformations"][1:]]
+        if shift:
+            entry["translation"] = shift[0]
         levels.append(entry)
     image: dict[str, Any] = {
         "kind": "label image" if "image-label" in blocks else "image",

@@ -113,13 +113,13 @@ def _open_zarr(path: str) -> Source:
         axes = "".join(names) if names and all(n in OME_ORDER for n in names) else None
         array, axes = ome_order(node, axes) if axes else (node, _default_axes(node.ndim))
         return Source(array, axes, kind="zarr")
-    from .metadata import read_ome
+    from .metadata import plain_multiscale, read_ome
 
     _, blocks = read_ome(node.attrs.asdict())
     multiscales = blocks.get("multiscales")
     if not multiscales:
         invalid("input", path, "a Zarr group without OME-NGFF multiscales")
-    ms = multiscales[0]
+    ms = plain_multiscale(multiscales[0])  # 0.6: axes of the system the levels map to
     names = [a["name"] for a in ms["axes"]]
     level0 = ms["datasets"][0]
     scale = next(t["scale"] for t in level0["coordinateTransformations"] if t["type"] == "scale")

@@ -1,32 +1,54 @@
-"""Check an OME-Zarr store, ours or anyone's: the schemas (through ome-zarr-models, when
-installed) and the rules no schema can express, which need the arrays themselves."""
+"""Check an OME-Zarr store, ours or anyone's: the schemas (0.4/0.5 through ome-zarr-models,
+0.6 through the released JSON schemas with jsonschema, when installed) and the rules no
+schema can express, most of which need the arrays themselves."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import zarr
 
-from .metadata import read_ome, validate_axes, validate_datasets
+from .metadata import (
+    SUPPORTED_VERSIONS,
+    jsonschemas,
+    plain_multiscale,
+    read_ome,
+    validate_axes,
+    validate_datasets,
+    validate_multiscale_06,
+)
+
+KNOWN_VERSIONS = (*SUPPORTED_VERSIONS, "0.6rc0")  # 0.1-0.3 stores are not checked here
 
 
 @dataclass
 class Report:
-    """Problems found (empty: valid) and what was checked."""
+    """Problems found (empty: valid) and what was checked. ``strict`` adds the SHOULDs (the
+    spec's strict schemas); ``metadata_only`` checks the metadata without the arrays and
+    groups it names (for attribute documents and stores holding metadata alone)."""
 
     problems: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    strict: bool = False
+    metadata_only: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def validate(path: str | zarr.Group) -> Report:
-    """Validate the OME-Zarr image, label image, plate or well at ``path``."""
-    report = Report()
+def validate(
+    path: str | zarr.Group, *, strict: bool = False, metadata_only: bool = False
+) -> Report:
+    """Validate the OME-Zarr image, label image, plate or well at ``path``, or a group's
+    attributes document (a ``.json`` file: ``zarr.json`` or its ``attributes`` alone)."""
+    report = Report(strict=strict, metadata_only=metadata_only)
+    if isinstance(path, str) and path.endswith(".json") and Path(path).is_file():
+        return _document(path, report)
     try:
         node = zarr.open(path, mode="r") if isinstance(path, str) else path
     except Exception as exc:  # not a zarr store at all
@@ -35,9 +57,39 @@ def validate(path: str | zarr.Group) -> Report:
     if not isinstance(node, zarr.Group):
         report.problems.append(f"{path}: a Zarr array, not an OME-Zarr group")
         return report
-    _schema(node, report)
+    version, _ = read_ome(node.attrs.asdict())
+    if version not in jsonschemas.SCHEMA_VERSIONS and version != "0.6rc0":
+        _schema(node, report)
     _rules(node, "", report)
     return report
+
+
+def _document(path: str, report: Report) -> Report:
+    """An attributes document: its schemas and metadata rules (it names no real arrays)."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        report.problems.append(f"{path}: not a JSON document ({exc})")
+        return report
+    if isinstance(doc, dict) and isinstance(doc.get("attributes"), dict):
+        doc = doc["attributes"]  # a whole zarr.json
+    if not isinstance(doc, dict):
+        report.problems.append(f"{path}: not a JSON object")
+        return report
+    report.metadata_only = True
+    _rules(None, "", report, doc)
+    return report
+
+
+def _schema_06(attributes: dict[str, Any], where: str, report: Report) -> None:
+    if not jsonschemas.available():
+        if not any(line.startswith("schemas:") for line in report.checked):
+            report.checked.append("schemas: skipped (pip install jsonschema)")
+        return
+    problems = jsonschemas.check(attributes, "0.6", strict=report.strict)
+    report.problems += [f"{where or '/'}: {p}" for p in problems]
+    names = ", ".join(jsonschemas.schema_names(attributes.get("ome") or {}, report.strict))
+    report.checked.append(f"{where or '/'}: OME-NGFF 0.6 schemas ({names or 'none apply'})")
 
 
 def _schema(group: zarr.Group, report: Report) -> None:
@@ -83,10 +135,26 @@ def _model(version: str | None, blocks: dict[str, Any]) -> Any:
     return None
 
 
-def _rules(group: zarr.Group, where: str, report: Report) -> None:
-    version, blocks = read_ome(group.attrs.asdict())
+def _rules(
+    group: zarr.Group | None, where: str, report: Report, attributes: dict | None = None
+) -> None:
+    """One group's rules (and its children's, unless ``report.metadata_only``); ``group`` is
+    None for an attributes document alone."""
+    if attributes is None:
+        attributes = group.attrs.asdict()
+    version, blocks = read_ome(attributes)
     if version is None and not blocks:
         report.problems.append(f"{where or '/'}: no OME-NGFF metadata")
+        return
+    if version is None and (group is None or group.metadata.zarr_format == 3):
+        report.problems.append(f"{where or '/'}: no OME-NGFF version (ome.version)")
+    elif version is not None and version not in KNOWN_VERSIONS:
+        report.problems.append(f"{where or '/'}: {version!r} is no OME-NGFF version")
+    if version in ("0.6", "0.6rc0"):
+        _schema_06(attributes, where, report)
+    if group is None or report.metadata_only:
+        if "multiscales" in blocks:
+            _image_metadata(where, blocks, report, version)
         return
     if "multiscales" in blocks:
         levels = _image(group, where, blocks, report)
@@ -98,17 +166,61 @@ def _rules(group: zarr.Group, where: str, report: Report) -> None:
         _well(group, where, blocks["well"], report)
     elif "bioformats2raw.layout" in blocks:
         _series(group, where, report)
+    elif "scene" in blocks:
+        _scene(group, where, blocks["scene"], report)
+
+
+def _scene(group: zarr.Group, where: str, scene: dict[str, Any], report: Report) -> None:
+    """Each placed image exists and declares the system its placement starts at; each
+    placement leads to a system of the scene."""
+    names = {s.get("name") for s in scene.get("coordinateSystems") or []}
+    for i, transform in enumerate(scene.get("coordinateTransformations") or []):
+        here = f"{where or '/'}: scene.coordinateTransformations[{i}]"
+        source, output = transform.get("input") or {}, transform.get("output") or {}
+        if output.get("name") not in names:
+            report.problems.append(f"{here}: output {output} is no system of the scene")
+        path = source.get("path")
+        if not path:
+            continue
+        if path not in group or not isinstance(group[path], zarr.Group):
+            report.problems.append(f"{where}{path}: image placed in the scene is missing")
+            continue
+        _, blocks = read_ome(group[path].attrs.asdict())
+        systems = [
+            s.get("name")
+            for ms in blocks.get("multiscales", [])
+            for s in ms.get("coordinateSystems", [])
+        ]
+        if source.get("name") not in systems:
+            report.problems.append(f"{here}: {path} declares no system {source.get('name')!r}")
+        _rules(group[path], f"{where}{path}/", report)
+    report.checked.append(f"{where or '/'}: scene of {len(names)} system(s)")
+
+
+def _image_metadata(
+    where: str, blocks: dict[str, Any], report: Report, version: str | None
+) -> dict | None:
+    """The image's multiscale entry (in the 0.4/0.5 shape) when its metadata obeys the rules,
+    else None (the problem reported)."""
+    try:
+        ms = blocks["multiscales"][0]
+        if version in ("0.6", "0.6rc0"):
+            validate_multiscale_06(ms)  # the axes too, by 0.6's rules
+            ms = plain_multiscale(ms)
+        else:
+            validate_axes(ms["axes"])
+        validate_datasets(ms["datasets"], len(ms["axes"]))
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        report.problems.append(f"{where or '/'}: multiscales: {exc}")
+        return None
+    return ms
 
 
 def _image(group: zarr.Group, where: str, blocks: dict[str, Any], report: Report) -> int | None:
     """Check one image; return its number of levels (None where it cannot be read)."""
-    ms = blocks["multiscales"][0]
     here = where or "/"
-    try:
-        validate_axes(ms["axes"])
-        validate_datasets(ms["datasets"], len(ms["axes"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        report.problems.append(f"{here}: multiscales: {exc}")
+    ms = _image_metadata(where, blocks, report, read_ome(group.attrs.asdict())[0])
+    if ms is None:
         return None
     names = [a["name"] for a in ms["axes"]]
     previous = None
@@ -143,7 +255,9 @@ def _image(group: zarr.Group, where: str, blocks: dict[str, Any], report: Report
 
 
 def _labels(labels: zarr.Group, where: str, image_levels: int, report: Report) -> None:
-    _, blocks = read_ome(labels.attrs.asdict())
+    version, blocks = read_ome(labels.attrs.asdict())
+    if version in ("0.6", "0.6rc0"):
+        _schema_06(labels.attrs.asdict(), where, report)
     names = blocks.get("labels")
     if names is None:
         report.problems.append(f"{where}: a labels group without a 'labels' list")
@@ -154,7 +268,9 @@ def _labels(labels: zarr.Group, where: str, image_levels: int, report: Report) -
         if name not in labels or not isinstance(labels[name], zarr.Group):
             report.problems.append(f"{where}{name}: listed in labels but missing")
             continue
-        _, label_blocks = read_ome(labels[name].attrs.asdict())
+        label_version, label_blocks = read_ome(labels[name].attrs.asdict())
+        if label_version in ("0.6", "0.6rc0"):
+            _schema_06(labels[name].attrs.asdict(), f"{where}{name}/", report)
         if "image-label" not in label_blocks:
             report.problems.append(f"{where}{name}: no image-label metadata")
         if "multiscales" not in label_blocks:

@@ -154,6 +154,25 @@ CASES = [
         ValueError,
         "../x",
     ),
+    ("version: newer than 0.6", image(version="0.7"), ValueError, "version='0.7'"),
+    (
+        "axes: orientation not RFC-4's",
+        image(axes=["y", {"name": "x", "type": "space", "orientation": {"type": "anatomical"}}]),
+        ValueError,
+        "axes[1].orientation.value=None",
+    ),
+    (
+        "scene: images and placements differ",
+        lambda path: g.write_scene({"a": IMG}, path, {"b": {"translation": [0, 0]}}, axes="yx"),
+        ValueError,
+        "must place exactly the images ['a']",
+    ),
+    (
+        "scene: placement of the wrong length",
+        lambda path: g.write_scene({"a": IMG}, path, {"a": {"translation": [0]}}, axes="yx"),
+        ValueError,
+        "placements['a'].translation=[0]",
+    ),
 ]
 
 

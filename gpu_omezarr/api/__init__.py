@@ -9,6 +9,7 @@ from .metadata import (
     write_well_metadata,
 )
 from .plate import write_plate
+from .scene import write_scene
 
 __all__ = [
     "write_image",
@@ -19,5 +20,6 @@ __all__ = [
     "write_multiscales_metadata",
     "write_plate",
     "write_plate_metadata",
+    "write_scene",
     "write_well_metadata",
 ]

@@ -95,7 +95,9 @@ def write_image(
     )
     backend_obj = get_backend(backend)
     extra, blocks = split_metadata(metadata, channels(axes_list, shape))
-    blocks["multiscales"] = [multiscale_block(levels, axes_list, name, method, backend_obj, extra)]
+    blocks["multiscales"] = [
+        multiscale_block(levels, axes_list, name, method, backend_obj, extra, fmt)
+    ]
     refuse_existing(existing, group, overwrite or resume)
     pyramid = Pyramid(
         (image,), dtype, tuple(levels), axes_list, method, backend_obj, storage_options

@@ -69,7 +69,7 @@ def write_labels(
     backend_obj = get_backend(backend)
     extra, _ = split_metadata(metadata, None)
     blocks = {
-        "multiscales": [multiscale_block(levels, axes_list, name, method, backend_obj, extra)],
+        "multiscales": [multiscale_block(levels, axes_list, name, method, backend_obj, extra, fmt)],
         "image-label": image_label,
     }
     refuse_existing(label_existing, label_path, overwrite or resume)

@@ -58,6 +58,7 @@ def write_multiscales_metadata(
     axes_list = meta.build_axes(
         axes, axes_units, ndim=_multiscale_ndim(datasets) if axes is None else None
     )
+    existing, fmt = resolve_group_format(group, fmt, version)
     multiscale = meta.build_multiscale(
         axes_list,
         datasets,
@@ -65,11 +66,11 @@ def write_multiscales_metadata(
         type=type,
         metadata=extra,
         coordinate_transformations=coordinate_transformations,
+        fmt=fmt,
     )
     blocks: dict[str, Any] = {}
     if omero is not None:
         blocks["omero"] = meta.validate_omero(omero)
-    existing, fmt = resolve_group_format(group, fmt, version)
     target = open_group(group, fmt, existing)
     if name is None:
         multiscale = {**multiscale, "name": target.name}
@@ -127,6 +128,7 @@ def write_label_metadata(
     existing, fmt = resolve_group_format(group, fmt, version)
     if existing is None:
         invalid("group", group, "does not exist: write the label image first")
+    existing = open_group(group, fmt, existing)  # a path was opened read-only to look
     try:
         label_group = existing[name]
     except KeyError:

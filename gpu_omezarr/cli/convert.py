@@ -35,7 +35,7 @@ def add_parsers(sub: Any) -> None:
         "--ngff-version",
         "--version",
         dest="version",
-        choices=("0.4", "0.5"),
+        choices=("0.4", "0.5", "0.6"),
         default="0.5",
         help="OME-NGFF version (default 0.5)",
     )

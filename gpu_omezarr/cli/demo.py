@@ -14,7 +14,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--size", type=int, default=512, help="y and x size (default 512)")
     p.add_argument("--depth", type=int, default=64, help="z size (default 64)")
     p.add_argument(
-        "--ngff-version", "--version", dest="version", choices=("0.4", "0.5"), default="0.5"
+        "--ngff-version", "--version", dest="version", choices=("0.4", "0.5", "0.6"), default="0.5"
     )
     p.add_argument("--backend", choices=("auto", "numpy", "cupy"), default="auto")
     p.add_argument("--overwrite", action="store_true")

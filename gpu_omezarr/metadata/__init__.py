@@ -1,17 +1,25 @@
-"""OME-NGFF 0.4 / 0.5 metadata: pure Python, no array library and no zarr needed.
+"""OME-NGFF 0.4 / 0.5 / 0.6 metadata: pure Python, no array library and no zarr needed.
 
 Each ``build_*`` function returns one JSON block and raises ``ValueError`` (or ``TypeError``)
 naming the offending field; :mod:`.attrs` places blocks in a group's attributes for a version.
 """
 
+from . import scene
 from .attrs import merge_attributes, read_ome, to_attributes
 from .axes import SPACE_UNITS, TIME_UNITS, axis_names, build_axes, validate_axes
+from .coordinates import (
+    INTRINSIC,
+    plain_multiscale,
+    to_coordinate_systems,
+    validate_multiscale_06,
+)
 from .format import (
     DEFAULT_VERSION,
     SUPPORTED_VERSIONS,
     Format,
     FormatV04,
     FormatV05,
+    FormatV06,
     format_from_version,
     resolve_format,
 )
@@ -27,6 +35,7 @@ from .multiscales import (
     validate_transformations,
 )
 from .plate import build_plate, build_well
+from .scene import build_scene
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -37,6 +46,8 @@ __all__ = [
     "Format",
     "FormatV04",
     "FormatV05",
+    "FormatV06",
+    "INTRINSIC",
     "add_label_name",
     "axis_names",
     "build_axes",
@@ -45,15 +56,20 @@ __all__ = [
     "build_multiscale",
     "build_omero",
     "build_plate",
+    "build_scene",
     "build_well",
     "format_from_version",
     "level_transformations",
     "merge_attributes",
+    "plain_multiscale",
     "read_ome",
     "resolve_format",
+    "scene",
     "to_attributes",
+    "to_coordinate_systems",
     "validate_axes",
     "validate_datasets",
+    "validate_multiscale_06",
     "validate_omero",
     "validate_transformations",
 ]

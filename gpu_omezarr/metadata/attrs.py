@@ -1,8 +1,8 @@
 """Where OME blocks live in a group's attributes, for each version, and reading them back.
 
 0.4 (Zarr v2): blocks at the top level of ``.zattrs``, each versioned object carrying
-``"version": "0.4"``. 0.5 (Zarr v3): everything under ``attributes["ome"]`` with one
-``ome.version``; ``plate.version`` is written too, as readers such as ome-zarr-models expect it.
+``"version": "0.4"``. 0.5 and 0.6 (Zarr v3): everything under ``attributes["ome"]`` with
+one ``ome.version``; ``plate.version`` is written too, as readers such as ome-zarr-models expect it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ OME_KEYS = (
     "plate",
     "well",
     "bioformats2raw.layout",
+    "scene",
 )
 # Objects that carry their own "version" in 0.4.
 _VERSIONED_04 = ("image-label", "plate", "well")

@@ -18,6 +18,15 @@ SPACE_UNITS = frozenset(f"{p}meter" for p in _SI_PREFIXES) | {
 }  # fmt: skip
 TIME_UNITS = frozenset(f"{p}second" for p in _SI_PREFIXES) | {"minute", "hour", "day"}
 
+# RFC-4 anatomical orientation of a space axis: {"type": "anatomical", "value": ...}.
+_DIRECTIONS = (
+    ("left", "right"), ("anterior", "posterior"), ("inferior", "superior"),
+    ("dorsal", "ventral"), ("dorsal", "palmar"), ("dorsal", "plantar"), ("rostral", "caudal"),
+    ("cranial", "caudal"), ("proximal", "distal"), ("superficial", "deep"),
+    ("apical", "basal"), ("apex", "base"),
+)  # fmt: skip
+ORIENTATIONS = frozenset(f"{a}-to-{b}" for pair in _DIRECTIONS for a, b in (pair, pair[::-1]))
+
 KNOWN_TYPES = {"x": "space", "y": "space", "z": "space", "c": "channel", "t": "time"}
 SPEC_TYPES = ("space", "time", "channel")
 
@@ -100,6 +109,8 @@ def validate_axes(axes: Sequence[Mapping[str, Any]]) -> None:
                     UserWarning,
                     stacklevel=3,
                 )
+        if "orientation" in axis:
+            _check_orientation(i, axis)
     if len(set(names)) != len(names):
         invalid("axes", names, "names must be unique")
     types = [a.get("type") for a in axes]
@@ -116,6 +127,17 @@ def validate_axes(axes: Sequence[Mapping[str, Any]]) -> None:
     first_space = types.index("space")
     if any(t != "space" for t in types[first_space:]):
         invalid("axes", names, "the space axes must come last (after time, channel and custom)")
+
+
+def _check_orientation(i: int, axis: Mapping[str, Any]) -> None:
+    orientation = axis["orientation"]
+    field = f"axes[{i}].orientation"
+    if axis.get("type") != "space":
+        invalid(field, orientation, "only space axes have an anatomical orientation")
+    if not isinstance(orientation, Mapping) or orientation.get("type") != "anatomical":
+        invalid(field, orientation, "must be {'type': 'anatomical', 'value': ...}")
+    if orientation.get("value") not in ORIENTATIONS:
+        invalid(f"{field}.value", orientation.get("value"), "not an RFC-4 orientation")
 
 
 def axis_names(axes: Sequence[Mapping[str, Any]]) -> list[str]:

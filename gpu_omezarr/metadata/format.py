@@ -1,4 +1,4 @@
-"""OME-NGFF versions: 0.4 lives on Zarr v2, 0.5 on Zarr v3."""
+"""OME-NGFF versions: 0.4 lives on Zarr v2, 0.5 and 0.6 on Zarr v3."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from ._errors import invalid
 
-SUPPORTED_VERSIONS = ("0.4", "0.5")
+SUPPORTED_VERSIONS = ("0.4", "0.5", "0.6")
 DEFAULT_VERSION = "0.5"
 
 
@@ -23,6 +23,11 @@ class Format:
     def nests_under_ome(self) -> bool:
         """0.5 keeps all OME metadata under ``attributes["ome"]``; 0.4 at the top level."""
         return self.version != "0.4"
+
+    @property
+    def has_coordinate_systems(self) -> bool:
+        """0.6 (RFC-5): named coordinate systems; transformations say their input/output."""
+        return self.version == "0.6"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Format) and other.version == self.version
@@ -44,11 +49,23 @@ class FormatV05(Format):
     zarr_format = 3
 
 
-_BY_VERSION: dict[str, Format] = {"0.4": FormatV04(), "0.5": FormatV05()}
+class FormatV06(Format):
+    version = "0.6"
+    zarr_format = 3
+
+
+# "0.6rc0" (the release candidate, which the released 0.6 schemas accept) reads as 0.6;
+# writes always say "0.6".
+_BY_VERSION: dict[str, Format] = {
+    "0.4": FormatV04(),
+    "0.5": FormatV05(),
+    "0.6": FormatV06(),
+    "0.6rc0": FormatV06(),
+}
 
 
 def format_from_version(version: str) -> Format:
-    """The :class:`Format` for ``"0.4"`` or ``"0.5"``."""
+    """The :class:`Format` for ``"0.4"``, ``"0.5"`` or ``"0.6"``."""
     try:
         return _BY_VERSION[str(version)]
     except KeyError:

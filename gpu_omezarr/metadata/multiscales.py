@@ -8,6 +8,8 @@ from typing import Any
 
 from ._errors import invalid, require_number, wrong_type
 from .axes import validate_axes
+from .coordinates import to_coordinate_systems
+from .format import Format
 
 METHODS = ("mean", "nearest", "mode")
 
@@ -109,8 +111,14 @@ def build_multiscale(
     type: str | None = None,  # noqa: A002 - the specification's field name
     metadata: Mapping[str, Any] | None = None,
     coordinate_transformations: Sequence[Mapping[str, Any]] | None = None,
+    fmt: Format | None = None,
 ) -> dict[str, Any]:
-    """One entry of ``multiscales`` (no version key: :mod:`.attrs` places it)."""
+    """One entry of ``multiscales`` (no version key: :mod:`.attrs` places it).
+
+    ``datasets`` and ``coordinate_transformations`` are given as for 0.4/0.5 (a ``scale``,
+    then perhaps a ``translation``); for a 0.6 ``fmt`` the entry is written with coordinate
+    systems (:func:`.coordinates.to_coordinate_systems`).
+    """
     validate_axes(axes)
     ndim = len(axes)
     entry: dict[str, Any] = {"datasets": validate_datasets(datasets, ndim)}
@@ -130,6 +138,8 @@ def build_multiscale(
     if coordinate_transformations is not None:
         validate_transformations(coordinate_transformations, ndim, "coordinateTransformations")
         entry["coordinateTransformations"] = [dict(t) for t in coordinate_transformations]
+    if fmt is not None and fmt.has_coordinate_systems:
+        return to_coordinate_systems(entry)
     return entry
 
 
