@@ -214,6 +214,22 @@ def test_cupy_is_refused_clearly_without_a_device():
         get_backend("cupy")
 
 
+def test_auto_says_why_it_fell_back_to_numpy(monkeypatch):
+    from conftest import cuda_available
+
+    from gpu_omezarr.backends import CupyUnavailable, describe
+
+    if cuda_available():
+        pytest.skip("a CUDA device is present")
+    monkeypatch.delenv("GPU_OMEZARR_BACKEND", raising=False)
+    with pytest.raises(CupyUnavailable) as refused:
+        get_backend("cupy")
+    backend = get_backend("auto")
+    assert backend.fallback == str(refused.value)
+    assert describe(backend) == f"{backend.name} (auto, not cupy: {refused.value})"
+    assert describe(get_backend("numpy")) == get_backend("numpy").name
+
+
 def test_importing_the_package_does_not_import_cupy():
     import subprocess
     import sys

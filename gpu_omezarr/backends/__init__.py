@@ -1,8 +1,10 @@
 """Backends: the same block downsampling on NumPy (CPU) and CuPy (CUDA GPU).
 
 ``get_backend("auto")`` picks CuPy when it imports and a CUDA device is usable, else NumPy.
-The environment variable ``GPU_OMEZARR_BACKEND`` overrides ``"auto"``. Asking for ``"cupy"``
-where it cannot run raises :class:`CupyUnavailable` saying why; it never falls back silently.
+The environment variable ``GPU_OMEZARR_BACKEND`` overrides ``"auto"``; when ``"auto"`` falls
+back to NumPy, the backend's ``fallback`` says why (:func:`describe` shows it). Asking for
+``"cupy"`` where it cannot run raises :class:`CupyUnavailable` saying why; it never falls back
+silently.
 """
 
 from __future__ import annotations
@@ -36,8 +38,16 @@ def get_backend(name: str | Backend | None = "auto") -> Backend:
         return CupyBackend()
     try:
         return CupyBackend()
-    except CupyUnavailable:
-        return NumpyBackend()
+    except CupyUnavailable as exc:
+        backend = NumpyBackend()
+        backend.fallback = str(exc)  # why "auto" did not pick CuPy, shown by describe()
+        return backend
+
+
+def describe(backend: Backend) -> str:
+    """The backend's name, with the reason when ``"auto"`` fell back from CuPy to NumPy."""
+    reason = getattr(backend, "fallback", None)
+    return f"{backend.name} (auto, not cupy: {reason})" if reason else backend.name
 
 
 def is_device_array(x: Any) -> bool:
@@ -51,6 +61,7 @@ __all__ = [
     "CupyUnavailable",
     "NumpyBackend",
     "check_method",
+    "describe",
     "get_backend",
     "is_device_array",
     "output_shape",

@@ -71,7 +71,7 @@ def add_parsers(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import write_image, write_labels
-    from ..backends import get_backend
+    from ..backends import describe, get_backend
     from ..sources import is_plate_folder, open_source
 
     if os.path.abspath(args.input) == os.path.abspath(args.output):
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"wrote {args.output}: {' + '.join(written)}, levels: {levels}, "
             f"{nbytes / 2**20:,.1f} MiB in {seconds:.2f} s ({nbytes / 2**20 / seconds:,.0f} "
-            f"MiB/s), backend {backend.name}, OME-NGFF {args.version}"
+            f"MiB/s), backend {describe(backend)}, OME-NGFF {args.version}"
         )
     return 0
 
@@ -227,6 +227,7 @@ def _bar(description: str) -> Any:
 def _convert_plate(args: argparse.Namespace, backend: Any, start: float) -> int:
     """A folder of TIFFs named by well and field, as one plate."""
     from ..api import write_plate
+    from ..backends import describe
     from ..sources import PLATE_PATTERN, open_source, plate_layout
 
     layout = plate_layout(args.input, args.pattern or PLATE_PATTERN)
@@ -249,7 +250,7 @@ def _convert_plate(args: argparse.Namespace, backend: Any, start: float) -> int:
         fields = sum(len(files) for files in layout.values())
         print(
             f"wrote {args.output}: plate of {len(layout)} wells, {fields} fields, "
-            f"in {time.perf_counter() - start:.2f} s, backend {backend.name}, "
+            f"in {time.perf_counter() - start:.2f} s, backend {describe(backend)}, "
             f"OME-NGFF {args.version}"
         )
     return 0
