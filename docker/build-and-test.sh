@@ -82,7 +82,8 @@ fi
 
 # --- this host's pip configuration, for the builds ----------------------------------------
 # Keys that say where packages come from and how to reach them; the paths they name (CA
-# bundle, file:// indexes, find-links folders) are mounted read-only at the same place.
+# bundle, find-links folders, the folder holding a file:// index's simple/) are mounted
+# read-only at the same place.
 python3 - "$work/pip.conf" "$work/mounts" <<'EOF'
 import os, subprocess, sys
 keys = {"index-url", "extra-index-url", "find-links", "cert", "client-cert", "trusted-host",
@@ -99,6 +100,8 @@ paths = set()
 for key, value in found.items():
     for item in value.split():
         path = item.removeprefix("file://")
+        if key.endswith("index-url") and item.startswith("file://"):
+            path = os.path.dirname(path.rstrip("/"))  # its pages link to files beside simple/
         if key in ("cert", "client-cert", "find-links") or item.startswith("file://"):
             if os.path.exists(path):
                 paths.add(path)
