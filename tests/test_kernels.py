@@ -1,3 +1,5 @@
+import importlib.util
+
 import numpy as np
 import pytest
 from conftest import backends, make_backend
@@ -212,6 +214,25 @@ def test_cupy_is_refused_clearly_without_a_device():
         pytest.skip("a CUDA device is present")
     with pytest.raises(CupyUnavailable, match="backend='cupy'"):
         get_backend("cupy")
+
+
+def test_auto_says_why_it_fell_back_to_numpy(monkeypatch):
+    from conftest import cuda_available
+
+    from gpu_omezarr.backends import CupyUnavailable, describe
+
+    if cuda_available():
+        pytest.skip("a CUDA device is present")
+    monkeypatch.delenv("GPU_OMEZARR_BACKEND", raising=False)
+    with pytest.raises(CupyUnavailable) as refused:
+        get_backend("cupy")
+    backend = get_backend("auto")
+    assert backend.fallback == str(refused.value)
+    if importlib.util.find_spec("cupy") is None:  # nothing GPU-like installed: the name alone
+        assert describe(backend) == backend.name
+    else:  # installed but unusable (a GPU image without a GPU): the reason is shown
+        assert describe(backend) == f"{backend.name} (auto, not cupy: {refused.value})"
+    assert describe(get_backend("numpy")) == get_backend("numpy").name
 
 
 def test_importing_the_package_does_not_import_cupy():

@@ -6,10 +6,12 @@ where it cannot run raises :class:`CupyUnavailable` saying why; it never falls b
 ``"auto"`` falls back to NumPy: silently where CuPy is not installed or sees no device, with a
 ``RuntimeWarning`` giving the reason where CuPy sees a device but cannot run (a driver error,
 or kernels that do not compile: no NVRTC).
+The backend ``"auto"`` returns then carries the reason as ``fallback`` (:func:`describe`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import warnings
 from typing import Any
@@ -43,7 +45,18 @@ def get_backend(name: str | Backend | None = "auto") -> Backend:
     except CupyUnavailable as exc:
         if not exc.quiet:
             warnings.warn(f"backend='auto' uses NumPy: {exc}", RuntimeWarning, stacklevel=2)
-        return NumpyBackend()
+        backend = NumpyBackend()
+        backend.fallback = str(exc)  # why "auto" did not pick CuPy
+        return backend
+
+
+def describe(backend: Backend) -> str:
+    """The backend's name, with the reason when ``"auto"`` fell back to NumPy from a CuPy
+    that is installed but cannot run."""
+    reason = getattr(backend, "fallback", None)
+    if importlib.util.find_spec("cupy") is None:  # no CuPy at all: nothing to explain
+        reason = None
+    return f"{backend.name} (auto, not cupy: {reason})" if reason else backend.name
 
 
 def is_device_array(x: Any) -> bool:
@@ -57,6 +70,7 @@ __all__ = [
     "CupyUnavailable",
     "NumpyBackend",
     "check_method",
+    "describe",
     "get_backend",
     "is_device_array",
     "output_shape",

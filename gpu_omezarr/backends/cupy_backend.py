@@ -52,7 +52,10 @@ def load_cupy() -> Any:
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # CUDARuntimeError and driver errors alike
-        raise CupyUnavailable(f"backend='cupy': the CUDA driver failed: {exc}") from exc
+        hint = ""
+        if "InsufficientDriver" in str(exc):  # also what a missing libcuda (no --gpus) gives
+            hint = " (no NVIDIA driver, or one too old; in a container: --gpus all)"
+        raise CupyUnavailable(f"backend='cupy': the CUDA driver failed: {exc}{hint}") from exc
     if count < 1:
         raise CupyUnavailable("backend='cupy': no CUDA device is present", quiet=True)
     if id(cupy) not in _PROBED:

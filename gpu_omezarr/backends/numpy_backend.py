@@ -26,6 +26,8 @@ class NumpyBackend(CascadeMixin):
     uses them (the pure-NumPy kernels: the same bytes, 5-50x slower).
     """
 
+    fallback: str | None = None  # set by get_backend("auto"): why CuPy was not used
+
     def __init__(self, compiled: bool | None = None) -> None:
         if compiled is True and _ckernels is None:
             raise ImportError(

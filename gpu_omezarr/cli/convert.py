@@ -93,7 +93,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..backends import get_backend
+    from ..backends import describe, get_backend
     from ..sources import is_plate_folder, open_source
     from .output import check_output
 
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"wrote {args.output}: {' + '.join(written)}, levels: {levels}, "
             f"{nbytes / 2**20:,.1f} MiB in {seconds:.2f} s ({nbytes / 2**20 / seconds:,.0f} "
-            f"MiB/s), backend {backend.name}, OME-NGFF {args.version}"
+            f"MiB/s), backend {describe(backend)}, OME-NGFF {args.version}"
         )
     preview.after_convert(args)
     return 0
@@ -303,6 +303,7 @@ def _bar(description: str) -> Any:
 def _convert_plate(args: argparse.Namespace, backend: Any, start: float, state: str) -> int:
     """A folder of TIFFs named by well and field, as one plate."""
     from ..api import write_plate
+    from ..backends import describe
     from ..sources import PLATE_PATTERN, open_source, plate_layout
     from .output import guarded
 
@@ -333,7 +334,7 @@ def _convert_plate(args: argparse.Namespace, backend: Any, start: float, state: 
         fields = sum(len(files) for files in layout.values())
         print(
             f"wrote {args.output}: plate of {len(layout)} wells, {fields} fields, "
-            f"in {time.perf_counter() - start:.2f} s, backend {backend.name}, "
+            f"in {time.perf_counter() - start:.2f} s, backend {describe(backend)}, "
             f"OME-NGFF {args.version}"
         )
     preview.after_convert(args)

@@ -24,7 +24,7 @@ def add_parsers(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import write_image, write_labels
-    from ..backends import get_backend
+    from ..backends import describe, get_backend
     from ..demo import blobs
     from ..progress import Bar
 
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(
             f"wrote {args.output}: image {shape} uint16 + labels uint32, {mib:,.0f} MiB in "
-            f"{seconds:.2f} s ({mib / seconds:,.0f} MiB/s), backend {backend.name}, "
+            f"{seconds:.2f} s ({mib / seconds:,.0f} MiB/s), backend {describe(backend)}, "
             f"OME-NGFF {args.version}"
         )
     return 0

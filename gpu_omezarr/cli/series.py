@@ -24,6 +24,7 @@ def convert_series(
 ) -> int:
     """Every series of ``args.input`` into ``args.output``; every one is opened and checked
     before the first is written."""
+    from ..backends import describe
     from ..sources import open_source
     from .convert import write_one
     from .output import guarded
@@ -50,7 +51,7 @@ def convert_series(
         print(
             f"wrote {args.output}: {count} series (bioformats2raw layout: {args.output}/0 .. "
             f"/{count - 1}), {nbytes / 2**20:,.1f} MiB in {seconds:.2f} s, backend "
-            f"{backend.name}, OME-NGFF {args.version}"
+            f"{describe(backend)}, OME-NGFF {args.version}"
         )
     return 0
 
