@@ -23,6 +23,7 @@ _API = {
     "write_well_metadata": "api.metadata",
     "write_label_metadata": "api.metadata",
     "get_backend": "backends",
+    "open_stream": "acquire",
 }
 
 __all__ = ["FormatV04", "FormatV05", "__version__", *_API]

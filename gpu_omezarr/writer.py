@@ -54,12 +54,13 @@ def chunk_writers(
     arrays: Sequence[zarr.Array],
     on_unit: Callable[[int], Callable[[int], None] | None] | None = None,
     resume: bool = False,
+    workers: int | None = None,
 ) -> Iterator[list[ChunkWriter]]:
     """A writer per array (``on_unit(i)``: array i's progress callback), sharing one encoder
-    thread per core and one bound on the units in flight that own their memory; the pool is
-    shut down on exit."""
+    thread per core (or ``workers``) and one bound on the units in flight that own their
+    memory; the pool is shut down on exit."""
     _keep_buffers_on_heap()
-    workers = max(1, os.cpu_count() or 1)
+    workers = workers or max(1, os.cpu_count() or 1)
     limit = threading.BoundedSemaphore(2 * workers + 2)
     with ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode") as pool:
         yield [
@@ -97,6 +98,8 @@ class ChunkWriter:
         self._pending_lock = threading.Lock()
         self._error: BaseException | None = None
         self._partial: dict[tuple[int, ...], tuple[np.ndarray, int]] = {}
+        # Partial units stored early (``flush``): a unit's next version waits for the last.
+        self._flushed: dict[tuple[int, ...], Future[None]] = {}
         self.store = ChunkStore(array)
 
     def write(
@@ -152,9 +155,12 @@ class ChunkWriter:
         block: np.ndarray,
         bounded: bool = True,
         stored: Mapping[tuple[int, ...], bytes | None] | None = None,
-    ) -> None:
+    ) -> Future[None]:
         if self._error is not None:
             raise self._error
+        earlier = self._flushed.pop(coords, None)
+        if earlier is not None:  # never let an older, partial version land last
+            earlier.exception()
         if bounded:
             self.limit.acquire()
         try:
@@ -166,6 +172,7 @@ class ChunkWriter:
         with self._pending_lock:
             self._pending.add(future)
         future.add_done_callback(functools.partial(self._finished, bounded))
+        return future
 
     def _finished(self, bounded: bool, future: Future[None]) -> None:
         if bounded:
@@ -207,6 +214,28 @@ class ChunkWriter:
             return bool(np.array_equal(self.array[region], block))
         except Exception:  # unreadable: a unit cut short by a crash; write it again
             return False
+
+    def flush(self, extent: Sequence[int], keep: bool = True) -> None:
+        """Store every unit begun as what it holds within ``extent`` (the array's shape as
+        readers will see it; units are filled in C order, so that is what has arrived).
+        ``keep``: the units stay begun, stored again whole once their last element arrives
+        (an array that grows along its first axis); else they are finished here."""
+        for coords, (buffer, _) in sorted(self._partial.items()):
+            lo = [c * u for c, u in zip(coords, self.unit, strict=True)]
+            cut = tuple(
+                slice(0, max(0, min(n, e - a)))
+                for a, n, e in zip(lo, buffer.shape, extent, strict=True)
+            )
+            if any(s.stop == 0 for s in cut):
+                continue
+            self._flushed[coords] = self._submit(coords, buffer[cut])
+        if not keep:
+            self._partial.clear()
+
+    def in_flight(self) -> list[Future[None]]:
+        """The units queued and not yet stored."""
+        with self._pending_lock:
+            return list(self._pending)
 
     def wait(self) -> None:
         """Block until every queued unit is stored; re-raise the first error."""
