@@ -9,6 +9,7 @@ begun: about one write unit deep of each level, never the length.
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -22,6 +23,8 @@ from ..progress import Tracker
 from ..stream import _coarser_levels, tile_shape, tiles
 from ..writer import chunk_writers
 from .publish import PLAN_LENGTH, capacity, prepare, resize, shapes_at, tile_depth
+
+SPARE_TILES = 3  # tile buffers kept for reuse: about as many as are being encoded at once
 
 
 class FrameStream:
@@ -58,6 +61,7 @@ class FrameStream:
         self._published: list[Future[None]] = []
         self._metadata_written = False
         self._tile: np.ndarray | None = None
+        self._spare: deque[tuple[np.ndarray, Future[None]]] = deque(maxlen=SPARE_TILES)
         self._filled = 0
         self.count = 0
         self.published = 0
@@ -152,7 +156,7 @@ class FrameStream:
         at = 0
         while at < block.shape[0]:
             if self._tile is None:
-                self._tile = np.empty((self.depth, *self.frame_shape), self.dtype)
+                self._tile = self._new_tile()
             piece = block[at : at + self.depth - self._filled]
             host = piece.get() if is_device_array(piece) else np.asarray(piece)
             self._tile[self._filled : self._filled + len(host)] = host
@@ -163,7 +167,16 @@ class FrameStream:
                 tile, self._tile = self._tile, None
                 self._compute(tile, self.depth)
                 self._filled = 0
-                self._published.append(self._publish(keep=True))
+                published = self._publish(keep=True)
+                self._published.append(published)
+                self._spare.append((tile, published))
+
+    def _new_tile(self) -> np.ndarray:
+        """A tile buffer: one whose tile is published (its units stored) reused, as fresh
+        memory costs a page fault per page (and more on VMs that hand freed pages back)."""
+        if self._spare and self._spare[0][1].done():
+            return self._spare.popleft()[0]
+        return np.empty((self.depth, *self.frame_shape), self.dtype)
 
     def _compute(self, tile: np.ndarray, frames: int) -> None:
         """The pyramid of one tile (its first ``frames``), piece by piece, into the writers:
