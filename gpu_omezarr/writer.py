@@ -155,6 +155,7 @@ class ChunkWriter:
         block: np.ndarray,
         bounded: bool = True,
         stored: Mapping[tuple[int, ...], bytes | None] | None = None,
+        report: bool = True,
     ) -> Future[None]:
         if self._error is not None:
             raise self._error
@@ -164,7 +165,7 @@ class ChunkWriter:
         if bounded:
             self.limit.acquire()
         try:
-            future = self.pool.submit(self._store_unit, coords, block, stored)
+            future = self.pool.submit(self._store_unit, coords, block, stored, report)
         except BaseException:
             if bounded:
                 self.limit.release()
@@ -187,6 +188,7 @@ class ChunkWriter:
         coords: tuple[int, ...],
         block: np.ndarray,
         stored: Mapping[tuple[int, ...], bytes | None] | None = None,
+        report: bool = True,
     ) -> None:
         region = tuple(
             slice(c * u, c * u + n) for c, u, n in zip(coords, self.unit, block.shape, strict=True)
@@ -201,7 +203,7 @@ class ChunkWriter:
         else:
             data = stored.get(coords) if stored is not None else None
             self.store.put(coords, data if data is not None else self.codec.encode(block))
-        if self.on_unit is not None:
+        if self.on_unit is not None and report:
             self.on_unit(block.nbytes)
 
     def _already_stored(
@@ -228,7 +230,8 @@ class ChunkWriter:
             )
             if any(s.stop == 0 for s in cut):
                 continue
-            self._flushed[coords] = self._submit(coords, buffer[cut])
+            # Progress counts a unit once: when stored for the last time.
+            self._flushed[coords] = self._submit(coords, buffer[cut], report=not keep)
         if not keep:
             self._partial.clear()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import zarr
+from conftest import cuda_available
 
 import gpu_omezarr as g
 from gpu_omezarr.groups import read_blocks
@@ -166,6 +167,7 @@ KILLED = textwrap.dedent(
     import sys
     import numpy as np
     import gpu_omezarr as g
+from conftest import cuda_available
 
     out, k = sys.argv[1], int(sys.argv[2])
     frames = np.random.default_rng(5).integers(0, 4000, (30, 48, 40)).astype("uint16")
@@ -261,20 +263,57 @@ def test_a_label_stream_beside_its_image_and_streamed_plate_fields(tmp_path):
     np.testing.assert_array_equal(field0["s1"][:], zarr.open_group(str(whole))["s1"][:])
 
 
-def test_progress_and_threads(tmp_path):
+def test_progress_counts_every_unit_once_and_threads(tmp_path):
     events = []
     with g.open_stream(
         str(tmp_path / "img.zarr"),
         (16, 16),
         "uint16",
-        axes="tyx",
-        length=4,
-        storage_options={"chunks": (1, 8, 8), "shards": None},
-        scale_factors=(2,),
+        axes="zyx",
+        length=10,
+        storage_options={"chunks": (2, 8, 8), "shards": None},
+        scale_factors=(2, 4),  # s2's units (2 planes) span 8 frames: stored early, then whole
         progress=events.append,
         threads=1,
     ) as stream:
-        stream.append(frames_of(4, (16, 16)))
-    assert {e.level for e in events} == {0, 1}
-    assert max(e.units_done for e in events if e.level == 0) == 16
-    assert events[-1].all_bytes_total == 4 * 16 * 16 * 2 + 4 * 8 * 8 * 2
+        for frame in frames_of(10, (16, 16)):
+            stream.append(frame)
+    last = {e.level: e for e in events}
+    done = [(last[i].units_done, last[i].units_total) for i in range(3)]
+    assert done == [(20, 20), (3, 3), (2, 2)]
+    assert max(e.all_bytes_done for e in events) == events[0].all_bytes_total
+    assert events[0].all_bytes_total == 2 * (10 * 16 * 16 + 5 * 8 * 8 + 3 * 4 * 4)
+
+
+def test_an_error_in_the_with_block_keeps_the_frames_appended(tmp_path):
+    path = tmp_path / "img.zarr"
+    data = frames_of(3, (8, 8))
+    with (
+        pytest.raises(RuntimeError, match="microscope"),
+        g.open_stream(str(path), (8, 8), "uint16", axes="tyx", scale_factors=()) as stream,
+    ):
+        stream.append(data)
+        raise RuntimeError("microscope lost")
+    np.testing.assert_array_equal(zarr.open_group(str(path))["s0"][:], data)
+    assert validate(str(path)).ok
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not cuda_available(), reason="no CuPy / CUDA device")
+def test_cupy_frames_on_the_cupy_backend_give_the_same_bytes(tmp_path):
+    import cupy
+
+    data = frames_of(19, (40, 33))
+    common = {"axes": "zyx", "scale_factors": (2, 4), "storage_options": {"chunks": (4, 16, 16)}}
+    expected, streamed = tmp_path / "whole.zarr", tmp_path / "stream.zarr"
+    g.write_image(data, str(expected), backend="numpy", **common)
+    with g.open_stream(str(streamed), (40, 33), "uint16", backend="cupy", **common) as stream:
+        for plane in data:
+            stream.append(cupy.asarray(plane))
+    metadata = read_blocks(zarr.open_group(str(streamed)))["multiscales"][0]["metadata"]
+    assert metadata["backend"] == "cupy"
+    streamed_files = stored_files(streamed)
+    expected_files = stored_files(expected)
+    assert {k: v for k, v in streamed_files.items() if k != "zarr.json"} == {
+        k: v for k, v in expected_files.items() if k != "zarr.json"
+    }
