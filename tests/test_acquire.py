@@ -13,6 +13,7 @@ import zarr
 from conftest import cuda_available
 
 import gpu_omezarr as g
+import gpu_omezarr.storage
 from gpu_omezarr.groups import read_blocks
 from gpu_omezarr.validate import validate
 
@@ -167,6 +168,7 @@ KILLED = textwrap.dedent(
     import sys
     import numpy as np
     import gpu_omezarr as g
+import gpu_omezarr.storage
 from conftest import cuda_available
 
     out, k = sys.argv[1], int(sys.argv[2])
@@ -317,3 +319,33 @@ def test_cupy_frames_on_the_cupy_backend_give_the_same_bytes(tmp_path):
     assert {k: v for k, v in streamed_files.items() if k != "zarr.json"} == {
         k: v for k, v in expected_files.items() if k != "zarr.json"
     }
+
+
+def test_a_unit_failing_to_store_stops_the_stream_at_the_last_published_tile(tmp_path, monkeypatch):
+    data = frames_of(14, (16, 16))
+    common = {"axes": "zyx", "scale_factors": (2, 4), "storage_options": {"chunks": (4, 8, 8)}}
+    whole = tmp_path / "whole.zarr"
+    g.write_image(data, str(whole), **common)
+    put = gpu_omezarr.storage.ChunkStore.put
+
+    def failing_put(self, coords, data):
+        if self.array.path.endswith("s0") and coords[0] == 2:  # frames 8..11
+            raise OSError("disk full")
+        put(self, coords, data)
+
+    monkeypatch.setattr(gpu_omezarr.storage.ChunkStore, "put", failing_put)
+    path = tmp_path / "stream.zarr"
+    stream = g.open_stream(str(path), (16, 16), "uint16", **common)
+    with pytest.raises(OSError, match="disk full"):
+        for frame in data:
+            stream.append(frame)
+            stream.wait()
+    assert stream.closed and stream.published == 8
+    with pytest.raises(ValueError, match="closed"):
+        stream.append(data[0])
+    assert validate(str(path)).ok
+    assert zarr.open_group(str(path))["s0"].shape[0] == 8
+    monkeypatch.setattr(gpu_omezarr.storage.ChunkStore, "put", put)
+    with g.open_stream(str(path), (16, 16), "uint16", resume=True, **common) as stream:
+        stream.append(data[8:])
+    assert stored_files(path) == stored_files(whole)

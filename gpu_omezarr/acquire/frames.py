@@ -24,7 +24,7 @@ from ..stream import _coarser_levels, tile_shape, tiles
 from ..writer import chunk_writers
 from .publish import PLAN_LENGTH, capacity, prepare, resize, shapes_at, tile_depth
 
-SPARE_TILES = 3  # tile buffers kept for reuse: about as many as are being encoded at once
+SPARE_TILES = 2  # tile buffers kept for reuse: the one before the last is usually stored
 
 
 class FrameStream:
@@ -60,6 +60,7 @@ class FrameStream:
         self._publisher = ThreadPoolExecutor(1, thread_name_prefix="gpu-omezarr-publish")
         self._published: list[Future[None]] = []
         self._metadata_written = False
+        self._failure: BaseException | None = None
         self._tile: np.ndarray | None = None
         self._spare: deque[tuple[np.ndarray, Future[None]]] = deque(maxlen=SPARE_TILES)
         self._filled = 0
@@ -82,13 +83,21 @@ class FrameStream:
             raise ValueError(f"append: the stream to {self._where()} is closed")
         block = self._check(frames)
         self._raise_failure()
-        self._take(block)
+        try:
+            self._take(block)
+        except BaseException:  # a unit failed to store, or interrupted: stop here
+            self.abort()  # what was published stays a valid image, to resume from
+            raise
 
     def wait(self) -> int:
         """Block until every completed tile is published; return the frames published (a
         reader opening the image now sees exactly those)."""
-        for future in self._published:
-            future.result()
+        try:
+            for future in self._published:
+                future.result()
+        except BaseException:
+            self.abort()
+            raise
         self._published = []
         return self.published
 
@@ -210,8 +219,14 @@ class FrameStream:
     def _resize(
         self, queued: Sequence[Future[None]], shapes: list[tuple[int, ...]], count: int, last: bool
     ) -> None:
-        for future in queued:
-            future.result()
+        if self._failure is not None:  # never publish past units that failed to store
+            raise self._failure
+        try:
+            for future in queued:
+                future.result()
+        except BaseException as exc:
+            self._failure = exc
+            raise
         resize(self.prepared.arrays, shapes)
         if last or not self._metadata_written:
             self.write.finish(self.prepared)
