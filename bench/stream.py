@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from pyramid import rss
 
@@ -137,6 +138,7 @@ def child(kind: str, count: int, size: int, out: str, threads: int) -> None:
         "peak_rss": rss(),
         "rss_before": before,
         "shapes": level_shapes(out),
+        "stored": sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file()),
     }
     print(json.dumps(result))
 
@@ -173,7 +175,7 @@ def main() -> None:
     gib = args.frames * args.size * args.size * 2 / 2**30
     print(f"{args.frames} frames of {args.size} x {args.size} uint16 ({gib:.2f} GiB), z/y/x mean")
     print(
-        f"{'writer':30} {'frames/s (range)':>20} {'MiB/s':>6} {'CPU s':>6} {'faults':>8} {'peak RSS MiB':>13}  levels"
+        f"{'writer':30} {'frames/s (range)':>20} {'MiB/s':>6} {'CPU s':>6} {'faults':>8} {'MB':>5} {'peak RSS MiB':>13} {'above start':>11}  levels"
     )
     rates = {}
     for kind, runs in results.items():
@@ -183,14 +185,25 @@ def main() -> None:
         peak = statistics.median(r["peak_rss"] for r in runs) / 2**20
         cpu = statistics.median(r["cpu"] for r in runs)
         faults = statistics.median(r["faults"] for r in runs)
+        stored = runs[0]["stored"] / 1e6
+        above = statistics.median(r["peak_rss"] - r["rss_before"] for r in runs) / 2**20
         shapes = " ".join("x".join(map(str, s)) for s in runs[0]["shapes"])
         spread = f"{rates[kind]:.1f} ({min(fps):.1f}-{max(fps):.1f})"
         print(
-            f"{WRITERS[kind]:30} {spread:>20} {mib:6.0f} {cpu:6.1f} {faults:8.0f} {peak:13.0f}  {shapes}"
+            f"{WRITERS[kind]:30} {spread:>20} {mib:6.0f} {cpu:6.1f} {faults:8.0f} {stored:5.0f} {peak:13.0f} {above:11.0f}  {shapes}"
         )
     if "ours" in rates and "acquire" in rates:
+        paired = [
+            a["seconds"] / o["seconds"]
+            for o, a in zip(results["ours"], results["acquire"], strict=True)
+        ]
+        cpu = [
+            a["cpu"] / o["cpu"] for o, a in zip(results["ours"], results["acquire"], strict=True)
+        ]
         print(
-            f"ratio ours / acquire-zarr (median frame rates): {rates['ours'] / rates['acquire']:.2f}"
+            f"ours / acquire-zarr frame rate: {rates['ours'] / rates['acquire']:.2f} (medians); "
+            f"paired by round {statistics.median(paired):.2f} ({min(paired):.2f}-{max(paired):.2f}); "
+            f"CPU seconds acquire-zarr / ours {statistics.median(cpu):.2f}"
         )
 
 

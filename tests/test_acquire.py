@@ -168,8 +168,6 @@ KILLED = textwrap.dedent(
     import sys
     import numpy as np
     import gpu_omezarr as g
-import gpu_omezarr.storage
-from conftest import cuda_available
 
     out, k = sys.argv[1], int(sys.argv[2])
     frames = np.random.default_rng(5).integers(0, 4000, (30, 48, 40)).astype("uint16")
@@ -349,3 +347,28 @@ def test_a_unit_failing_to_store_stops_the_stream_at_the_last_published_tile(tmp
     with g.open_stream(str(path), (16, 16), "uint16", resume=True, **common) as stream:
         stream.append(data[8:])
     assert stored_files(path) == stored_files(whole)
+
+
+def test_memory_is_bounded_by_tiles_not_by_the_length(tmp_path):
+    import tracemalloc
+
+    frame = frames_of(1, (128, 128))[0]  # 32 KiB
+    common = {"axes": "zyx", "scale_factors": (2, 4), "storage_options": {"chunks": (4, 64, 64)}}
+    numpy_only = [tracemalloc.DomainFilter(True, np.lib.tracemalloc_domain)]
+
+    def most_held(length: int) -> int:
+        """The most NumPy memory held between appends (array buffers, nothing else)."""
+        most = 0
+        with g.open_stream(str(tmp_path / f"{length}.zarr"), (128, 128), "uint16", **common) as s:
+            tracemalloc.start()
+            for i in range(length):
+                s.append(frame)
+                if i % 8 == 7:
+                    traces = tracemalloc.take_snapshot().filter_traces(numpy_only).traces
+                    most = max(most, sum(t.size for t in traces))
+            tracemalloc.stop()
+        return most
+
+    short, long = most_held(48), most_held(384)  # 1.5 MiB and 12 MiB appended
+    # The tile being filled, two spare tiles, the units in flight, a unit row per level.
+    assert long <= 1.2 * short and long < 384 * frame.nbytes / 10, (short, long)
