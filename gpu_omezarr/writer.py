@@ -235,6 +235,11 @@ class ChunkWriter:
         if not keep:
             self._partial.clear()
 
+    @property
+    def error(self) -> BaseException | None:
+        """The first error of a unit's store, None while every unit stored so far was."""
+        return self._error
+
     def in_flight(self) -> list[Future[None]]:
         """The units queued and not yet stored."""
         with self._pending_lock:

@@ -224,6 +224,9 @@ class FrameStream:
         try:
             for future in queued:
                 future.result()
+            for writer in self.writers:  # units that failed before ``queued`` was taken
+                if writer.error is not None:
+                    raise writer.error
         except BaseException as exc:
             self._failure = exc
             raise
