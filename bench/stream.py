@@ -34,7 +34,12 @@ from pyramid import rss
 CHUNKS = (16, 256, 256)
 SHARDS = (16, 1024, 1024)
 POOL = 17  # distinct frames, appended in turn: not a multiple of the chunk depth
-WRITERS = {"ours": "gpu_omezarr open_stream", "acquire": "acquire-zarr 0.10 ZarrStream"}
+WRITERS = {
+    "ours": "gpu_omezarr open_stream",
+    "acquire": "acquire-zarr 0.10 ZarrStream",
+    # The same pyramid from memory, for scale (one encoder thread per core: 2 here).
+    "whole": "gpu_omezarr write_image (stacked)",
+}
 
 
 def frames(size: int):
@@ -61,6 +66,19 @@ def run_ours(pool, count: int, out: str, threads: int) -> None:
     ) as stream:
         for i in range(count):
             stream.append(pool[i % POOL])
+
+
+def run_whole(image, count: int, out: str, threads: int) -> None:
+    import gpu_omezarr
+
+    gpu_omezarr.write_image(
+        image,
+        out,
+        axes="zyx",
+        scale_factors=[{"z": f, "y": f, "x": f} for f in (2, 4, 8)],
+        storage_options={"chunks": CHUNKS, "shards": SHARDS},
+        backend="numpy",
+    )
 
 
 def run_acquire(pool, count: int, out: str, threads: int) -> None:
@@ -121,14 +139,21 @@ def level_shapes(out: str) -> list:
 
 def child(kind: str, count: int, size: int, out: str, threads: int) -> None:
     pool = frames(size)
-    if kind == "ours":
+    if kind == "whole":  # every frame in memory before the clock starts (peak RSS: + source)
+        import numpy as np
+
+        import gpu_omezarr.api.image
+
+        pool = np.stack([pool[i % POOL] for i in range(count)])
+    elif kind == "ours":
         import gpu_omezarr.acquire  # noqa: F401  (the package loads its parts lazily)
     else:
         import acquire_zarr  # noqa: F401
     before = rss()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
-    (run_ours if kind == "ours" else run_acquire)(pool, count, out, threads)
+    run = {"ours": run_ours, "acquire": run_acquire, "whole": run_whole}[kind]
+    run(pool, count, out, threads)
     seconds = time.perf_counter() - t0
     end = resource.getrusage(resource.RUSAGE_SELF)
     result = {
@@ -149,7 +174,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=2048)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--writers", nargs="+", default=list(WRITERS))
+    parser.add_argument("--writers", nargs="+", default=["ours", "acquire"])
     parser.add_argument("--child", nargs=2, metavar=("KIND", "OUT"))
     args = parser.parse_args()
     if args.child:
