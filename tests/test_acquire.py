@@ -35,6 +35,7 @@ def frames_of(n: int, frame: tuple[int, ...], dtype: str = "uint16", seed: int =
 # (axes, frame shape, frames, options): the streamed axis is the first; N is never a
 # multiple of the chunk depth; factors along the first axis > 1 where it is z.
 CASES = {
+    "yx": ("yx", (45,), 37, {"chunks": (8, 16), "shards": None}, (2, 4)),  # line-scan lines
     "tyx": ("tyx", (37, 45), 7, {"chunks": (2, 16, 16)}, (2, 4)),
     "zyx": ("zyx", (40, 33), 19, {"chunks": (4, 16, 16), "shards": (4, 32, 32)}, (2, 4)),
     "tzyx": ("tzyx", (6, 20, 24), 5, {"chunks": (1, 4, 8, 8)}, (2,)),
