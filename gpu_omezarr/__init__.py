@@ -26,6 +26,7 @@ _API = {
     "get_backend": "backends",
     "preview": "view",
     "save_preview": "view",
+    "open_stream": "acquire",
 }
 
 __all__ = ["FormatV04", "FormatV05", "FormatV06", "__version__", *_API]

@@ -174,13 +174,24 @@ def write_levels(
                     )
                 yield region, read  # to the kernels, which may run a few tiles behind
 
-        factors = [lv.factors for lv in levels[1:]]
-        for region, shares in pyramid_tiles(backend, level0(), factors, method):
-            for writer, level, share in zip(writers[1:], levels[1:], shares, strict=True):
-                start = [r.start // c for r, c in zip(region, level.cumulative, strict=True)]
-                writer.write(start, share)
+        write_coarser(level0(), levels, writers, backend, method)
     for w in writers:
         w.wait()
+
+
+def write_coarser(
+    tiles: Iterable[tuple[tuple[slice, ...], Any]],
+    levels: Sequence[Level],
+    writers: Sequence[ChunkWriter],
+    backend: Backend,
+    method: str,
+) -> None:
+    """Every coarser level's share of each ``(region of level 0, tile)`` into its writer."""
+    factors = [lv.factors for lv in levels[1:]]
+    for region, shares in pyramid_tiles(backend, tiles, factors, method):
+        for writer, level, share in zip(writers[1:], levels[1:], shares, strict=True):
+            start = [r.start // c for r, c in zip(region, level.cumulative, strict=True)]
+            writer.write(start, share)
 
 
 def pyramid_tiles(

@@ -54,14 +54,15 @@ def chunk_writers(
     arrays: Sequence[zarr.Array],
     on_unit: Callable[[int], Callable[[int], None] | None] | None = None,
     resume: bool = False,
+    workers: int | None = None,
 ) -> Iterator[list[ChunkWriter]]:
     """A writer per array (``on_unit(i)``: array i's progress callback), sharing one encoder
-    thread per core and one bound on the units in flight that own their memory; the pool is
-    shut down on exit. On an error or ``KeyboardInterrupt`` the units still queued are
-    cancelled and only those being encoded finish: Ctrl-C stops a write at once, not after
-    the queue (of an in-memory source: every unit) has drained."""
+    thread per core (or ``workers``) and one bound on the units in flight that own their
+    memory; the pool is shut down on exit. On an error or ``KeyboardInterrupt`` the units
+    still queued are cancelled and only those being encoded finish: Ctrl-C stops a write at
+    once, not after the queue (of an in-memory source: every unit) has drained."""
     _keep_buffers_on_heap()
-    workers = max(1, os.cpu_count() or 1)
+    workers = workers or max(1, os.cpu_count() or 1)
     limit = threading.BoundedSemaphore(2 * workers + 2)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="gpu-omezarr-encode")
     try:
@@ -105,6 +106,8 @@ class ChunkWriter:
         self._error: BaseException | None = None
         self._partial: dict[tuple[int, ...], tuple[np.ndarray, int]] = {}
         self.most_partial = 0  # the most units held partly filled at once (stream's bound)
+        # Partial units stored early (``flush``): a unit's next version waits for the last.
+        self._flushed: dict[tuple[int, ...], Future[None]] = {}
         self.store = ChunkStore(array)
 
     def write(
@@ -161,13 +164,17 @@ class ChunkWriter:
         block: np.ndarray,
         bounded: bool = True,
         stored: Mapping[tuple[int, ...], bytes | None] | None = None,
-    ) -> None:
+        report: bool = True,
+    ) -> Future[None]:
         if self._error is not None:
             raise self._error
+        earlier = self._flushed.pop(coords, None)
+        if earlier is not None:  # never let an older, partial version land last
+            earlier.exception()
         if bounded:
             self.limit.acquire()
         try:
-            future = self.pool.submit(self._store_unit, coords, block, stored)
+            future = self.pool.submit(self._store_unit, coords, block, stored, report)
         except BaseException:
             if bounded:
                 self.limit.release()
@@ -175,6 +182,7 @@ class ChunkWriter:
         with self._pending_lock:
             self._pending.add(future)
         future.add_done_callback(functools.partial(self._finished, bounded))
+        return future
 
     def _finished(self, bounded: bool, future: Future[None]) -> None:
         if bounded:
@@ -189,6 +197,7 @@ class ChunkWriter:
         coords: tuple[int, ...],
         block: np.ndarray,
         stored: Mapping[tuple[int, ...], bytes | None] | None = None,
+        report: bool = True,
     ) -> None:
         region = tuple(
             slice(c * u, c * u + n) for c, u, n in zip(coords, self.unit, block.shape, strict=True)
@@ -203,7 +212,7 @@ class ChunkWriter:
         else:
             data = stored.get(coords) if stored is not None else None
             self.store.put(coords, data if data is not None else self.codec.encode(block))
-        if self.on_unit is not None:
+        if self.on_unit is not None and report:
             self.on_unit(block.nbytes)
 
     def _already_stored(
@@ -223,6 +232,34 @@ class ChunkWriter:
             pending = list(self._pending)
         for future in pending:
             future.cancel()
+
+    def flush(self, extent: Sequence[int], keep: bool = True) -> None:
+        """Store every unit begun as what it holds within ``extent`` (the array's shape as
+        readers will see it; units are filled in C order, so that is what has arrived).
+        ``keep``: the units stay begun, stored again whole once their last element arrives
+        (an array that grows along its first axis); else they are finished here."""
+        for coords, (buffer, _) in sorted(self._partial.items()):
+            lo = [c * u for c, u in zip(coords, self.unit, strict=True)]
+            cut = tuple(
+                slice(0, max(0, min(n, e - a)))
+                for a, n, e in zip(lo, buffer.shape, extent, strict=True)
+            )
+            if any(s.stop == 0 for s in cut):
+                continue
+            # Progress counts a unit once: when stored for the last time.
+            self._flushed[coords] = self._submit(coords, buffer[cut], report=not keep)
+        if not keep:
+            self._partial.clear()
+
+    @property
+    def error(self) -> BaseException | None:
+        """The first error of a unit's store, None while every unit stored so far was."""
+        return self._error
+
+    def in_flight(self) -> list[Future[None]]:
+        """The units queued and not yet stored."""
+        with self._pending_lock:
+            return list(self._pending)
 
     def wait(self) -> None:
         """Block until every queued unit is stored; re-raise the first error."""
