@@ -167,7 +167,7 @@ EXISTING = [
         "version differs from the existing group",
         image(version="0.4", overwrite=True),
         ValueError,
-        "the group is Zarr v3",
+        "Group is zarr_format: 3",
     ),
 ]
 

@@ -152,7 +152,9 @@ class OMEZarrMultiscaleBase:
         for dataset in multiscale["datasets"]:
             scale = dataset["coordinateTransformations"][0]["scale"]
             data = da.from_zarr(existing[dataset["path"]])
-            images.append(OMEZarrImage(data, names, dict(zip(names, scale, strict=True)), units, name))
+            images.append(
+                OMEZarrImage(data, names, dict(zip(names, scale, strict=True)), units, name)
+            )
         kind = OMEZarrLabels if "image-label" in blocks else OMEZarrMultiscale
         instance = kind.__new__(kind)
         instance._images, instance.metadata, instance.name = images, multiscale, name
@@ -288,7 +290,9 @@ class OMEZarrLabels(OMEZarrMultiscaleBase):
         except ValueError as error:
             if overwrite or "overwrite=True" not in str(error):
                 raise
-            warnings.warn(f"label {self.name!r} exists; not written (overwrite=False)", stacklevel=3)
+            warnings.warn(
+                f"label {self.name!r} exists; not written (overwrite=False)", stacklevel=3
+            )
             return []
 
     def _write(self, group: Any, fmt: meta.Format, storage_options: Any, compute: bool) -> list:
