@@ -62,7 +62,7 @@ class OMEZarrMultiscaleBase:
         image: OMEZarrImage,
         scale_factors: Any = None,
         method: str | Methods | None = None,
-        coordinateTransformations: Any = None,  # noqa: N803 - ome-zarr-py's name
+        coordinateTransformations: Any = None,  # ome-zarr-py's name
     ) -> None:
         self.name = image.name
         self.method = ome_zarr_method(method, None, self.default_method)
@@ -132,7 +132,9 @@ class OMEZarrMultiscaleBase:
     def _write(self, group: Any, fmt: meta.Format, storage_options: Any, compute: bool) -> list:
         raise NotImplementedError
 
-    def _write_extras(self, group: Any, fmt: meta.Format, options: Any, compute: bool, overwrite: bool) -> list:  # fmt: skip  # noqa: E501
+    def _write_extras(self, group: Any, fmt: meta.Format, *options: Any) -> list:
+        """What goes beside the image (labels); ``options``: storage options, compute,
+        overwrite."""
         return []
 
     @classmethod
@@ -176,7 +178,7 @@ class OMEZarrMultiscale(OMEZarrMultiscaleBase):
         image: OMEZarrImage,
         scale_factors: Any = None,
         method: str | Methods | None = None,
-        coordinateTransformations: Any = None,  # noqa: N803 - ome-zarr-py's name
+        coordinateTransformations: Any = None,  # ome-zarr-py's name
         labels: Any = None,
         channel_names: list[str] | None = None,
         channel_colors: list[Any] | None = None,
@@ -220,11 +222,11 @@ class OMEZarrMultiscale(OMEZarrMultiscaleBase):
             **extra,
         )
 
-    def _write_extras(self, group: Any, fmt: meta.Format, options: Any, compute: bool, overwrite: bool) -> list:  # fmt: skip  # noqa: E501
+    def _write_extras(self, group: Any, fmt: meta.Format, *options: Any) -> list:
         delayed: list = []
         for name, labels in (self._labels or {}).items():
             labels.name = name
-            delayed += labels._write_into(group, fmt, options, compute, overwrite)
+            delayed += labels._write_into(group, fmt, *options)
         return delayed
 
     def _read_extras(self, group: Any, blocks: Mapping[str, Any]) -> None:
@@ -270,7 +272,9 @@ class OMEZarrLabels(OMEZarrMultiscaleBase):
     def image_label(self, value: Mapping[str, Any] | None) -> None:
         self._image_label = None if value is None else dict(value)
 
-    def _write_into(self, group: Any, fmt: meta.Format, options: Any, compute: bool, overwrite: bool) -> list:  # fmt: skip  # noqa: E501
+    def _write_into(
+        self, group: Any, fmt: meta.Format, options: Any, compute: bool, overwrite: bool
+    ) -> list:
         """Write as ``group/labels/<name>``, listed in ``group/labels``."""
         from ..api import write_labels
 
