@@ -306,5 +306,9 @@ def test_class_api_round_trip_with_our_writer(tmp_path, version):
         assert planned.scale == stored.scale
     assert set(back.labels) == {"mask"} and back.labels["mask"].image_label["colors"]
     assert back.omero["channels"][0]["label"] == "Channel 0"
+    back.labels["more"] = OMEZarrLabels(OMEZarrImage(np.zeros((3, 8, 8), np.uint8), "zyx"))
+    with pytest.warns(UserWarning, match="'mask' exists"):  # kept, as ome-zarr-py
+        back.to_ome_zarr(path, version=version)  # the image is there: only the new label
+    assert read_blocks(zarr.open_group(f"{path}/labels"))["labels"] == ["mask", "more"]
     with pytest.raises(ValueError, match="channel_names"):
         OMEZarrMultiscale(OMEZarrImage(IMG, "cyx"), channel_names=["only one"])

@@ -137,6 +137,27 @@ class OMEZarrMultiscaleBase:
         overwrite."""
         return []
 
+    def _write_into(
+        self, group: Any, fmt: meta.Format, options: Any, compute: bool, overwrite: bool
+    ) -> list:
+        """Write as the label ``group/labels/<name>``, listed in ``group/labels`` (any
+        pyramid may be a label, as in ome-zarr-py)."""
+        from ..api import write_labels
+
+        image_label = getattr(self, "_image_label", None) or {}
+        label_metadata = {k: v for k, v in image_label.items() if k != "source"}
+        return write_labels(
+            self._images[0].data,
+            group,
+            self.name,
+            fmt=fmt,
+            storage_options=options,
+            label_metadata=label_metadata,
+            compute=compute,
+            overwrite=overwrite,
+            **self._options(),
+        )
+
     @classmethod
     def from_ome_zarr(cls, group: Any) -> OMEZarrMultiscale | OMEZarrLabels:
         """The pyramid stored in ``group`` (a path or a zarr.Group), levels as dask arrays."""
@@ -163,6 +184,11 @@ class OMEZarrMultiscaleBase:
         instance.axes = multiscale["axes"]
         instance.method = multiscale.get("type") or kind.default_method
         instance.coordinate_transformations = None
+        first = images[0].data.shape
+        instance.scale_factors = [  # the stored levels' factors, so it can be written again
+            {n: max(1, round(a / b)) for n, a, b in zip(names, first, im.data.shape, strict=True)}
+            for im in images[1:]
+        ]
         instance._read_extras(existing, blocks)
         return instance
 
@@ -224,8 +250,13 @@ class OMEZarrMultiscale(OMEZarrMultiscaleBase):
 
     def _write_extras(self, group: Any, fmt: meta.Format, *options: Any) -> list:
         delayed: list = []
+        existing, _ = resolve_group_format(_as_target(group))
+        held = existing["labels"] if existing is not None and "labels" in existing else {}
         for name, labels in (self._labels or {}).items():
             labels.name = name
+            if name in held and not options[-1]:  # as ome-zarr-py: kept without overwrite
+                warnings.warn(f"label {name!r} exists; not written (overwrite=False)", stacklevel=3)
+                continue
             delayed += labels._write_into(group, fmt, *options)
         return delayed
 
@@ -271,33 +302,6 @@ class OMEZarrLabels(OMEZarrMultiscaleBase):
     @image_label.setter
     def image_label(self, value: Mapping[str, Any] | None) -> None:
         self._image_label = None if value is None else dict(value)
-
-    def _write_into(
-        self, group: Any, fmt: meta.Format, options: Any, compute: bool, overwrite: bool
-    ) -> list:
-        """Write as ``group/labels/<name>``, listed in ``group/labels``."""
-        from ..api import write_labels
-
-        label_metadata = {k: v for k, v in (self._image_label or {}).items() if k != "source"}
-        try:
-            return write_labels(
-                self._images[0].data,
-                group,
-                self.name,
-                fmt=fmt,
-                storage_options=options,
-                label_metadata=label_metadata,
-                compute=compute,
-                overwrite=overwrite,
-                **self._options(),
-            )
-        except ValueError as error:
-            if overwrite or "overwrite=True" not in str(error):
-                raise
-            warnings.warn(
-                f"label {self.name!r} exists; not written (overwrite=False)", stacklevel=3
-            )
-            return []
 
     def _write(self, group: Any, fmt: meta.Format, storage_options: Any, compute: bool) -> list:
         invalid("OMEZarrLabels.to_ome_zarr", self.name, "write labels through their image")
