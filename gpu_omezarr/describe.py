@@ -17,7 +17,7 @@ from . import metadata as meta
 from .backends import Backend, check_method, get_backend
 from .groups import GroupLike, MissingGroup, read_blocks, resolve_group_format
 from .job import Pyramid
-from .metadata._errors import invalid, wrong_type
+from .metadata._errors import MissingKeyError, invalid, wrong_type
 from .plan import DEFAULT_SCALE_FACTORS, Level, Placement, level_options, plan_levels
 from .progress import Bar, ProgressCallback
 
@@ -77,12 +77,18 @@ def multiscale_block(
     backend: Backend | None,
     extra: Mapping[str, Any],
     fmt: meta.Format | None = None,
+    transformations: Any = None,
 ) -> dict[str, Any]:
     """The ``multiscales`` entry of a pyramid computed with ``method`` on ``backend`` (the
-    method and our version in its ``metadata``, with ``extra``), for ``fmt``."""
+    method and our version in its ``metadata``, with ``extra``), for ``fmt``; each level's
+    ``transformations`` as given, else its planned scale and translation."""
     from . import __version__
 
-    datasets = meta.build_datasets([lv.scale for lv in levels], [lv.translation for lv in levels])
+    if transformations is not None:
+        datasets = _given_datasets(levels, transformations)
+    else:
+        scales, shifts = [lv.scale for lv in levels], [lv.translation for lv in levels]
+        datasets = meta.build_datasets(scales, shifts)
     info: dict[str, Any] = {}
     if method is not None:
         info = {"method": f"gpu_omezarr.{method}", "version": __version__}
@@ -100,11 +106,19 @@ def split_metadata(metadata: dict[str, Any], n_channels: int | None) -> tuple[di
     extra = dict(metadata.pop("metadata", None) or {})
     if metadata:
         invalid("metadata", sorted(metadata), "unknown keyword arguments")
-    blocks = {}
+    omero = take_omero(extra, n_channels)
+    return extra, ({"omero": omero} if omero is not None else {})
+
+
+def take_omero(extra: dict[str, Any], n_channels: int | None = None) -> dict[str, Any] | None:
+    """The validated ``omero`` block popped from a ``metadata=`` dict (None without one);
+    ``{"omero": None}`` is refused (a ``KeyError`` too, as ome-zarr-py)."""
+    if "omero" in extra and extra["omero"] is None:
+        raise MissingKeyError(
+            "metadata={'omero': None}: If `'omero'` is present, value cannot be `None`."
+        )
     omero = extra.pop("omero", None)
-    if omero is not None:
-        blocks["omero"] = meta.validate_omero(omero, n_channels)
-    return extra, blocks
+    return None if omero is None else meta.validate_omero(omero, n_channels)
 
 
 def channels(axes: list[dict], shape: Sequence[int]) -> int | None:
@@ -174,6 +188,8 @@ def _given_datasets(levels: Sequence[Level], transformations: Any) -> list[dict[
     """Each level's dataset: its given transformations, else its scale."""
     if transformations is None:
         return meta.build_datasets([lv.scale for lv in levels])
+    if isinstance(transformations, str | Mapping) or not isinstance(transformations, Sequence):
+        wrong_type("coordinate_transformations", transformations, "one list per level")
     if len(transformations) != len(levels):
         invalid(
             "coordinate_transformations",
@@ -196,20 +212,25 @@ def parent_image(group: GroupLike) -> dict[str, Any] | None:
 
 
 def label_defaults(
-    parent: dict[str, Any] | None, axes: Any, scale_factors: Any, scale: Any
+    parent: dict[str, Any] | None, axes: Any, scale_factors: Any, scale: Any, ndim: int
 ) -> tuple[Any, Any, Any]:
-    """Axes, factors and scale of the parent image, so a label has as many levels as it."""
+    """Axes, factors and scale of the parent image, so a label has as many levels as it.
+
+    Taken by axis name: a label without the parent's channel axis (``zyx`` labels of a
+    ``czyx`` image) gets the parent's values for its own axes.
+    """
     if parent is None:
         return axes, (DEFAULT_SCALE_FACTORS if scale_factors is None else scale_factors), scale
     names = [a["name"] for a in parent["axes"]]
     scales = [d["coordinateTransformations"][0]["scale"] for d in parent["datasets"]]
     if axes is None:
-        axes = parent["axes"]
+        axes = parent["axes"] if len(names) == ndim or not ndim else names[-ndim:]
+    own = set(meta.axis_names(meta.build_axes(axes, None, ndim=ndim or None)))
     if scale is None:
-        scale = scales[0]
+        scale = {n: s for n, s in zip(names, scales[0], strict=True) if n in own}
     if scale_factors is None:
         scale_factors = [
-            {n: round(s / s0) for n, s, s0 in zip(names, level, scales[0], strict=True)}
+            {n: round(s / s0) for n, s, s0 in zip(names, level, scales[0], strict=True) if n in own}
             for level in scales[1:]
         ]
     return axes, scale_factors, scale

@@ -62,8 +62,8 @@ def resolve_group_format(
             invalid(
                 "version",
                 chosen.version,
-                f"the group is Zarr v{existing.metadata.zarr_format}; OME-NGFF {chosen.version} "
-                f"needs Zarr v{chosen.zarr_format}",
+                f"Group is zarr_format: {existing.metadata.zarr_format}; OME-NGFF "
+                f"{chosen.version} needs zarr_format {chosen.zarr_format}",
             )
         held, _ = read_ome(existing.attrs.asdict())
         if held is not None and format_from_version(held) != chosen:

@@ -119,6 +119,12 @@ def cumulative_factors(
                 values[a] = fz
         else:
             wrong_type(field, entry, "an integer or a dict by axis name")
+        # An axis of length 1 cannot be halved: it keeps its factor, hence its scale.
+        # Whole floats (2.0, as ome-zarr-py's examples write) are integers.
+        values = [
+            1 if shape[a] == 1 else int(v) if isinstance(v, float) and v.is_integer() else v
+            for a, v in enumerate(values)
+        ]
         for a, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 invalid(field, entry, f"factor for axis {names[a]!r} must be an integer >= 1")
@@ -160,17 +166,21 @@ def default_shards(
     )
 
 
-def _check_blocks(field: str, value: Any, ndim: int) -> tuple[int, ...]:
+def _check_blocks(field: str, value: Any, shape: Sequence[int]) -> tuple[int, ...]:
+    """Chunk or shard shape: an int applies to every axis (as zarr); a shorter tuple
+    applies to the last axes, the leading ones taking the array's own extent (as
+    ome-zarr-py)."""
+    ndim = len(shape)
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,) * ndim
     if isinstance(value, str) or not isinstance(value, Sequence):
         wrong_type(field, value, "a list of integers, one per axis")
-    if len(value) != ndim:
-        invalid(field, list(value), f"needs {ndim} values, one per axis")
+    if not 1 <= len(value) <= ndim:
+        invalid(field, list(value), f"needs 1 to {ndim} values (the last axes)")
     for v in value:
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             invalid(field, list(value), "values must be integers >= 1")
-    return tuple(int(v) for v in value)
+    return (*shape[: ndim - len(value)], *(int(v) for v in value))
 
 
 def level_storage(
@@ -182,15 +192,12 @@ def level_storage(
 ) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
     """Chunks and shards for one level from its storage options (defaults where absent):
     chunks clamped to the shape, shards a multiple of chunks, sharding only on Zarr v3."""
-    ndim = len(shape)
     given_chunks = options.get("chunks")
     if given_chunks is None:
         chunks = default_chunks(shape, types)
     else:
-        chunks = tuple(
-            min(c, n)
-            for c, n in zip(_check_blocks(f"{where}chunks", given_chunks, ndim), shape, strict=True)
-        )
+        given = _check_blocks(f"{where}chunks", given_chunks, shape)
+        chunks = tuple(min(c, n) for c, n in zip(given, shape, strict=True))
     shards_opt = options.get("shards", "default")
     if shards_opt is None or shards_opt is False or zarr_format == 2:
         if zarr_format == 2 and shards_opt not in ("default", None, False):
@@ -199,7 +206,7 @@ def level_storage(
     if shards_opt == "default":
         shards = default_shards(shape, chunks, types)
     else:
-        shards = _check_blocks(f"{where}shards", shards_opt, ndim)
+        shards = _check_blocks(f"{where}shards", shards_opt, shape)
         # Clamp to the shape rounded up to whole chunks, so small levels are one shard.
         shards = tuple(
             min(s, -(-n // c) * c) for s, n, c in zip(shards, shape, chunks, strict=True)
@@ -255,11 +262,11 @@ def plan_levels(
         (1,) * len(shape),
         *cumulative_factors(scale_factors, shape, names, types, chunks0, base_scale),
     ]
-    if len(options_list) not in (1, len(factors)):
+    if 1 < len(options_list) < len(factors):
         invalid(
             "storage_options",
             f"{len(options_list)} dicts",
-            f"give 1 or {len(factors)} (one per level)",
+            f"give 1 or at least {len(factors)} (one per level; extra ones are unused)",
         )
     levels = []
     previous = factors[0]

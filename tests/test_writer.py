@@ -393,7 +393,7 @@ def test_bad_sources_and_existing_images(tmp_path):
     g.write_image(np.ones((8, 8), np.uint8), path)
     with pytest.raises(ValueError, match="overwrite=True"):
         g.write_image(np.ones((8, 8), np.uint8), path)
-    with pytest.raises(ValueError, match="version='0.4': the group is Zarr v3"):
+    with pytest.raises(ValueError, match="version='0.4': Group is zarr_format: 3"):
         g.write_image(np.ones((8, 8), np.uint8), path, version="0.4", overwrite=True)
     g.write_image(np.zeros((8, 8), np.uint8), path, overwrite=True)
     assert zarr.open_array(path + "/s0")[...].max() == 0

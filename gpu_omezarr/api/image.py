@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import metadata as meta
 from ..backends import Backend, check_method, get_backend
+from ..compat_args import ome_zarr_method, scaler_factors
 from ..describe import (
     channels,
     check_source,
@@ -27,17 +28,19 @@ def write_image(
     image: Any,
     group: GroupLike,
     scale_factors: Any = DEFAULT_SCALE_FACTORS,
-    method: str = "mean",
+    name: str | None = None,
+    method: Any = "mean",
+    scaler: Any = None,
     fmt: Any = None,
     axes: meta.axes.AxesLike | None = None,
-    scale: Any = None,
-    axes_units: Mapping[str, str] | None = None,
+    coordinate_transformations: Sequence[Sequence[Mapping[str, Any]]] | None = None,
     storage_options: Any = None,
     compute: bool = True,
-    name: str | None = None,
+    scale: Any = None,
+    axes_units: Mapping[str, str] | None = None,
+    *,
     backend: str | Backend = "auto",
     progress: Any = None,
-    *,
     version: str | None = None,
     translation: Any = None,
     write_translation: bool = True,
@@ -56,11 +59,20 @@ def write_image(
     scale_factors : sequence of int, sequence of dict, or "auto"
         Integers: cumulative y/x factors per level (z halved too once near isotropic);
         dicts: cumulative factors by axis name; ``"auto"``: halve until one chunk.
-    method : {"mean", "nearest", "mode"}
+    name : str, optional
+        The multiscale's name (default: the group's).
+    method : {"mean", "nearest", "mode"} or ome-zarr-py's ``Methods``
+        ``Methods.LOCAL_MEAN`` is ``"mean"``, ``Methods.NEAREST`` ``"nearest"``; the
+        interpolating ``RESIZE`` / ``ZOOM`` are refused, naming these.
+    scaler : ome-zarr-py's ``Scaler``, optional
+        Its ``method``, ``downscale`` and ``max_layer`` (y/x factors), as ome-zarr-py.
     fmt, version : OME-NGFF version (Format object or "0.4" / "0.5"); default 0.5.
     axes, axes_units, scale, translation : axes and physical pixel size / origin of level 0.
-    storage_options : dict or list of dict (one per level)
-        ``chunks``, ``shards`` (v3), ``compressors``; other keys go to ``zarr.create_array``.
+    coordinate_transformations : list of list of dict, optional
+        One list per level, written as given instead of the computed scale / translation.
+    storage_options : dict or list of dict (one per level; extra ones unused)
+        ``chunks``, ``shards`` (v3; an int for every axis, or the last axes, the leading
+        ones whole), ``compressors``; other keys go to ``zarr.create_array``.
     compute : bool
         False: return ``[dask.delayed]``, the write as a graph of region tasks (arrays, then
         regions of level 0 with the levels they hold whole, then coarser levels, then the
@@ -86,9 +98,11 @@ def write_image(
         ``[]`` when ``compute``, else ``[dask.delayed.Delayed]``.
     """
     shape, dtype = check_source(image, "image")
+    method = ome_zarr_method(method, scaler, "mean")
     check_method(method, dtype)
     existing, fmt = resolve_group_format(group, fmt, version)
     axes_list = meta.build_axes(axes, axes_units, ndim=len(shape))
+    scale_factors = scaler_factors(scaler, axes_list, scale_factors)
     placement = Placement(scale, translation, method != "nearest", write_translation)
     levels = plan_levels(
         shape, axes_list, scale_factors, storage_options, fmt.zarr_format, placement
@@ -96,7 +110,9 @@ def write_image(
     backend_obj = get_backend(backend)
     extra, blocks = split_metadata(metadata, channels(axes_list, shape))
     blocks["multiscales"] = [
-        multiscale_block(levels, axes_list, name, method, backend_obj, extra, fmt)
+        multiscale_block(
+            levels, axes_list, name, method, backend_obj, extra, fmt, coordinate_transformations
+        )
     ]
     refuse_existing(existing, group, overwrite or resume)
     pyramid = Pyramid(

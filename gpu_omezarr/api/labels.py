@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import metadata as meta
 from ..backends import Backend, check_method, get_backend
+from ..compat_args import ome_zarr_method, scaler_factors
 from ..describe import (
     check_labels,
     check_source,
@@ -29,18 +30,21 @@ from ..plan import Placement, plan_levels
 def write_labels(
     labels: Any,
     group: GroupLike,
-    name: str,
+    name: str = "labels",
+    scaler: Any = None,
     scale_factors: Any = None,
-    method: str = "mode",
+    method: Any = "mode",
     fmt: Any = None,
     axes: meta.axes.AxesLike | None = None,
+    coordinate_transformations: Sequence[Sequence[Mapping[str, Any]]] | None = None,
     storage_options: Any = None,
     label_metadata: Mapping[str, Any] | None = None,
+    scale: Any = None,
+    axes_units: Mapping[str, str] | None = None,
     compute: bool = True,
+    *,
     backend: str | Backend = "auto",
     progress: Any = None,
-    *,
-    scale: Any = None,
     version: str | None = None,
     overwrite: bool = False,
     resume: bool = False,
@@ -48,20 +52,25 @@ def write_labels(
 ) -> list:
     """Write a label image as ``group/labels/name`` (mode downsampling by default).
 
-    Without ``scale_factors`` it gets the parent image's levels, axes and scale. The
-    ``labels`` list names it once; ``image-label`` gets ``label_metadata`` (colors,
-    properties) and ``source.image = "../../"``.
+    Without ``scale_factors`` it gets the parent image's levels, axes and scale, by axis
+    name (``zyx`` labels of a ``czyx`` image take its z, y and x). The ``labels`` list
+    names it once; ``image-label`` gets ``label_metadata`` (colors, properties) and
+    ``source.image = "../../"``. ``scaler`` / ``method``: as :func:`write_image`'s;
+    ``coordinate_transformations``: one list per level, written as given.
     """
     check_labels(labels)
     meta.add_label_name(None, name)
     image_label = meta.build_image_label(source={"image": "../../"}, **dict(label_metadata or {}))
-    axes, scale_factors, scale = label_defaults(parent_image(group), axes, scale_factors, scale)
+    shape, dtype = check_source(labels, "labels")
+    method = ome_zarr_method(method, scaler, "mode")
+    parent = parent_image(group)
+    axes, scale_factors, scale = label_defaults(parent, axes, scale_factors, scale, len(shape))
     _, fmt = resolve_group_format(group, fmt, version)
     label_path = child(child(group, "labels"), name)
     label_existing, _ = resolve_group_format(label_path, fmt)
-    shape, dtype = check_source(labels, "labels")
     check_method(method, dtype)
-    axes_list = meta.build_axes(axes, None, ndim=len(shape))
+    axes_list = meta.build_axes(axes, axes_units, ndim=len(shape))
+    scale_factors = scaler_factors(scaler, axes_list, scale_factors)
     placement = Placement(scale, centred=method != "nearest")
     levels = plan_levels(
         shape, axes_list, scale_factors, storage_options, fmt.zarr_format, placement
@@ -69,7 +78,11 @@ def write_labels(
     backend_obj = get_backend(backend)
     extra, _ = split_metadata(metadata, None)
     blocks = {
-        "multiscales": [multiscale_block(levels, axes_list, name, method, backend_obj, extra, fmt)],
+        "multiscales": [
+            multiscale_block(
+                levels, axes_list, name, method, backend_obj, extra, fmt, coordinate_transformations
+            )
+        ],
         "image-label": image_label,
     }
     refuse_existing(label_existing, label_path, overwrite or resume)
@@ -86,14 +99,16 @@ def write_labels(
 def write_multiscale_labels(
     pyramid: Sequence[Any],
     group: GroupLike,
-    name: str,
+    name: str = "labels",
     fmt: Any = None,
     axes: meta.axes.AxesLike | None = None,
+    coordinate_transformations: Sequence[Sequence[Mapping[str, Any]]] | None = None,
     storage_options: Any = None,
     label_metadata: Mapping[str, Any] | None = None,
+    scale: Any = None,
+    axes_units: Mapping[str, str] | None = None,
     compute: bool = True,
     *,
-    scale: Any = None,
     version: str | None = None,
     overwrite: bool = False,
     progress: Any = None,
@@ -109,11 +124,19 @@ def write_multiscale_labels(
             check_labels(level, f"pyramid[{i}]")
     meta.add_label_name(None, name)
     image_label = meta.build_image_label(source={"image": "../../"}, **dict(label_metadata or {}))
-    axes, _, scale = label_defaults(parent_image(group), axes, [], scale)
+    levels = pyramid if isinstance(pyramid, Sequence) and not isinstance(pyramid, str) else ()
+    ndim = len(getattr(levels[0], "shape", ())) if levels else 0  # 0: checked below
+    axes, _, scale = label_defaults(parent_image(group), axes, [], scale, ndim)
     _, fmt = resolve_group_format(group, fmt, version)
     label_path = child(child(group, "labels"), name)
     label_existing, _ = resolve_group_format(label_path, fmt)
-    options = {"scale": scale, "storage_options": storage_options, "name": name}
+    options = {
+        "scale": scale,
+        "axes_units": axes_units,
+        "coordinate_transformations": coordinate_transformations,
+        "storage_options": storage_options,
+        "name": name,
+    }
     given, blocks = given_pyramid(pyramid, fmt, axes, options, metadata)
     blocks["image-label"] = image_label
     refuse_existing(label_existing, label_path, overwrite)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import metadata as meta
+from ..describe import take_omero
 from ..groups import GroupLike, open_group, read_blocks, resolve_group_format, write_blocks
 from ..metadata._errors import invalid, wrong_type
 
@@ -54,7 +55,7 @@ def write_multiscales_metadata(
     extra = dict(metadata.pop("metadata", None) or {})
     if metadata:
         invalid("metadata", sorted(metadata), "unknown keyword arguments")
-    omero = extra.pop("omero", None)
+    omero = take_omero(extra)
     axes_list = meta.build_axes(
         axes, axes_units, ndim=_multiscale_ndim(datasets) if axes is None else None
     )
@@ -70,7 +71,7 @@ def write_multiscales_metadata(
     )
     blocks: dict[str, Any] = {}
     if omero is not None:
-        blocks["omero"] = meta.validate_omero(omero)
+        blocks["omero"] = omero
     target = open_group(group, fmt, existing)
     if name is None:
         multiscale = {**multiscale, "name": target.name}

@@ -6,14 +6,26 @@ import math
 from typing import Any, NoReturn
 
 
+class ArgumentError(ValueError, TypeError):
+    """A bad argument: both a ``ValueError`` and a ``TypeError``, so that code written for
+    ome-zarr-py (which raises one where we might say the other) still catches it."""
+
+
+class MissingKeyError(ArgumentError, KeyError):
+    """A required key missing from a metadata dict (ome-zarr-py raises ``KeyError`` there)."""
+
+    __str__ = BaseException.__str__  # the message as written, not KeyError's repr of it
+
+
 def invalid(field: str, value: Any, why: str) -> NoReturn:
-    """Raise a ``ValueError`` that names ``field`` and shows ``value``."""
-    raise ValueError(f"{field}={value!r}: {why}")
+    """Raise a ``ValueError`` (an :class:`ArgumentError`) naming ``field`` and ``value``."""
+    raise ArgumentError(f"{field}={value!r}: {why}")
 
 
 def wrong_type(field: str, value: Any, expected: str) -> NoReturn:
-    """Raise a ``TypeError`` that names ``field``, its value and the expected type."""
-    raise TypeError(f"{field}={value!r}: expected {expected}, got {type(value).__name__}")
+    """Raise a ``TypeError`` (an :class:`ArgumentError`) naming ``field``, its value and the
+    expected type."""
+    raise ArgumentError(f"{field}={value!r}: expected {expected}, got {type(value).__name__}")
 
 
 def is_number(value: Any) -> bool:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._errors import invalid, require_number, wrong_type
+from ._errors import MissingKeyError, invalid, require_number, wrong_type
 from .axes import validate_axes
 from .coordinates import to_coordinate_systems
 from .format import Format
@@ -184,8 +184,8 @@ def validate_omero(omero: Any, n_channels: int | None = None) -> dict[str, Any]:
             if not isinstance(window, Mapping):
                 wrong_type(f"{field}.window", window, "a dict")
             for key in WINDOW_KEYS:
-                if key not in window:
-                    invalid(f"{field}.window", dict(window), f"lacks {key!r}")
+                if key not in window:  # a KeyError too, as ome-zarr-py raises
+                    raise MissingKeyError(f"{field}.window={dict(window)!r}: lacks {key!r}")
                 require_number(f"{field}.window.{key}", window[key])
             if window["min"] > window["max"]:
                 invalid(f"{field}.window", dict(window), "min must not exceed max")
