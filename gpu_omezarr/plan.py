@@ -119,12 +119,13 @@ def cumulative_factors(
                 values[a] = fz
         else:
             wrong_type(field, entry, "an integer or a dict by axis name")
-        # An axis of length 1 cannot be halved: it keeps its factor, hence its scale.
         # Whole floats (2.0, as ome-zarr-py's examples write) are integers.
-        values = [
-            1 if shape[a] == 1 else int(v) if isinstance(v, float) and v.is_integer() else v
-            for a, v in enumerate(values)
-        ]
+        values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
+        # An axis of length 1 cannot be halved: it keeps its factor, hence its scale, unless
+        # the level downsamples nothing else (an image of one pixel: the level as asked).
+        kept = [previous[a] if shape[a] == 1 else v for a, v in enumerate(values)]
+        if tuple(kept) != previous:
+            values = kept
         for a, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 invalid(field, entry, f"factor for axis {names[a]!r} must be an integer >= 1")
