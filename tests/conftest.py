@@ -4,6 +4,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so CI's verdict never depends on luck;
+# HYPOTHESIS_PROFILE=explore draws fresh ones (run it locally, with more examples, to search).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "ngff-spec"
 FAKE_CUPY = Path(__file__).resolve().parent / "fakecupy"
