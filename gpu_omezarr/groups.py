@@ -16,11 +16,33 @@ from .metadata import Format, format_from_version, merge_attributes, read_ome, r
 from .metadata._errors import invalid, wrong_type
 
 GroupLike = zarr.Group | str | Store
+# What a Zarr store (v2 or v3) has at its root; a local folder with none of these is not one.
+ZARR_FILES = ("zarr.json", ".zgroup", ".zarray", ".zattrs")
 
 
 class MissingGroup(str):
     """The name of a group that does not exist yet, below a zarr.Group or Store: for the
     existence checks and their messages, never opened as a path."""
+
+
+def not_a_store(path: str) -> str | None:
+    """What a local ``path`` is when it exists but is no Zarr store (a file, or a folder
+    holding other things), else None: such a path is never written into, since writing
+    there would mix levels with (or replace) the user's own files."""
+    if not os.path.lexists(path):
+        return None
+    if not os.path.isdir(path):
+        return "a file"
+    names = os.listdir(path)
+    if not names or any(name in names for name in ZARR_FILES):
+        return None
+    return folder_listing(path)
+
+
+def folder_listing(path: str) -> str:
+    """``a folder holding a, b, c, ...``: the first names in ``path``, for messages."""
+    names = sorted(os.listdir(path))
+    return "a folder holding " + ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
 def _existing(group: GroupLike) -> zarr.Group | None:
@@ -30,6 +52,9 @@ def _existing(group: GroupLike) -> zarr.Group | None:
         return None
     if not isinstance(group, str | Store):
         wrong_type("group", group, "a zarr.Group, a zarr Store, a path or a URL string")
+    local = group.removeprefix("file://") if isinstance(group, str) else None
+    if local is not None and "://" not in local and (what := not_a_store(local)):
+        invalid("group", group, f"{what}, not a Zarr store; choose another path")
     try:
         return zarr.open_group(group, mode="r")
     except (FileNotFoundError, zarr.errors.GroupNotFoundError, zarr.errors.NodeTypeValidationError):

@@ -191,6 +191,35 @@ EXISTING = [
 ]
 
 
+def _user_folder(path: str) -> None:
+    """A folder of the user's own that is no Zarr store, with a sub-folder named like a level."""
+    Path(path, "s0").mkdir(parents=True)
+    Path(path, "notes.txt").write_text("mine")
+    Path(path, "s0", "data.txt").write_text("precious")
+
+
+NOT_A_STORE = "not a Zarr store; choose another path"
+USER_FOLDER = [
+    ("image into a folder that is no Zarr store", image(), ValueError, NOT_A_STORE),
+    ("... with overwrite=True", image(overwrite=True), ValueError, NOT_A_STORE),
+    ("... with resume=True", image(resume=True), ValueError, NOT_A_STORE),
+    ("labels into it", labels(), ValueError, NOT_A_STORE),
+    (
+        "write_multiscale into it, overwrite=True",
+        lambda path: g.write_multiscale([IMG], path, overwrite=True),
+        ValueError,
+        NOT_A_STORE,
+    ),
+    ("plate metadata into it", plate(), ValueError, NOT_A_STORE),
+    (
+        "open_stream into it, overwrite=True",
+        lambda path: g.open_stream(path, (16, 16), "uint16", axes="zyx", overwrite=True),
+        ValueError,
+        NOT_A_STORE,
+    ),
+]
+
+
 @pytest.mark.parametrize(("what", "call", "error", "message"), CASES, ids=[c[0] for c in CASES])
 def test_refused_before_anything_is_written(tmp_path, what, call, error, message):
     path = tmp_path / "out.zarr"
@@ -214,6 +243,27 @@ def test_existing_images_are_kept(tmp_path, what, call, error, message):
     assert {p: p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()} == before
 
 
+@pytest.mark.parametrize(
+    ("what", "call", "error", "message"), USER_FOLDER, ids=[c[0] for c in USER_FOLDER]
+)
+def test_a_folder_that_is_no_zarr_store_is_never_written_into(tmp_path, what, call, error, message):
+    path = tmp_path / "mine"
+    _user_folder(str(path))
+    before = {p: p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+    with pytest.raises(error, match=message):
+        call(str(path))
+    assert sorted(path.rglob("*")) == sorted([*before, path / "s0"])
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_a_file_is_never_written_over(tmp_path):
+    path = tmp_path / "thesis.txt"
+    path.write_text("mine")
+    with pytest.raises(ValueError, match="a file, not a Zarr store"):
+        g.write_image(IMG, str(path), overwrite=True)
+    assert path.read_text() == "mine"
+
+
 def test_unknown_units_warn_naming_the_unit(tmp_path):
     with pytest.warns(UserWarning, match="axes\\[0\\].unit='furlong'"):
         g.write_image(IMG, str(tmp_path / "u.zarr"), axes_units={"y": "furlong"})
@@ -224,10 +274,12 @@ def _table() -> str:
 
     rows = ["| input | error | message |", "|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (what, call, error, _) in enumerate(CASES + EXISTING):
+        for i, (what, call, error, _) in enumerate(CASES + EXISTING + USER_FOLDER):
             path = str(Path(tmp) / f"{i}.zarr")
             if (what, call) in [(c[0], c[1]) for c in EXISTING]:
                 _existing(path)
+            if (what, call) in [(c[0], c[1]) for c in USER_FOLDER]:
+                _user_folder(path)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

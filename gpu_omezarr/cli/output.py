@@ -18,9 +18,10 @@ import shutil
 import traceback
 from collections.abc import Iterator
 
+from ..groups import folder_listing, not_a_store
+
 FAILED = 3  # exit code of a convert that failed while writing
 INTERRUPTED = 130
-ZARR_FILES = ("zarr.json", ".zgroup", ".zarray", ".zattrs")
 OME_ROOTS = ("multiscales", "plate", "well", "bioformats2raw.layout")
 # Where a failure's traceback passes through these, it happened while writing.
 # What a convert writes at the top of its store (levels, labels, series, Zarr metadata).
@@ -44,13 +45,11 @@ def output_state(path: str) -> str:
     not a Zarr store)."""
     if not os.path.lexists(path):
         return "missing"
-    if not os.path.isdir(path):
+    if not_a_store(path):
         return "foreign"
     names = os.listdir(path)
     if not names:
         return "empty"
-    if not any(name in names for name in ZARR_FILES):
-        return "foreign"
     attributes, node = _root_attributes(path)
     if node == "array":
         return "array"
@@ -81,7 +80,7 @@ def check_output(path: str, overwrite: bool, resume: bool) -> str:
     """Refuse an output this convert must not write into; return its state."""
     state = output_state(path)
     if state == "foreign":
-        what = "a file" if not os.path.isdir(path) else _listing(path)
+        what = not_a_store(path)
         raise ValueError(
             f"output={path!r}: {what}, not a Zarr store; only a Zarr store is ever "
             "replaced: choose another output"
@@ -95,16 +94,10 @@ def check_output(path: str, overwrite: bool, resume: bool) -> str:
         )
     if state == "zarr" and not overwrite:
         raise ValueError(
-            f"output={path!r}: a Zarr group holding other data ({_listing(path)}); pass "
+            f"output={path!r}: a Zarr group holding other data ({folder_listing(path)}); pass "
             "--overwrite to write the image into it"
         )
     return state
-
-
-def _listing(path: str) -> str:
-    names = sorted(os.listdir(path))
-    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-    return f"a folder holding {shown}"
 
 
 @contextlib.contextmanager
