@@ -231,29 +231,26 @@ def test_refused_before_anything_is_written(tmp_path, what, call, error, message
     assert not path.exists(), f"{what}: something was written"
 
 
+KEPT = [(_existing, *c) for c in EXISTING] + [(_user_folder, *c) for c in USER_FOLDER]
+
+
+def _snapshot(path: Path) -> dict:
+    """Every path below ``path``, with a file's bytes (None for a folder)."""
+    return {p: p.read_bytes() if p.is_file() else None for p in sorted(path.rglob("*"))}
+
+
 @pytest.mark.parametrize(
-    ("what", "call", "error", "message"), EXISTING, ids=[c[0] for c in EXISTING]
+    ("setup", "what", "call", "error", "message"), KEPT, ids=[c[1] for c in KEPT]
 )
-def test_existing_images_are_kept(tmp_path, what, call, error, message):
+def test_what_is_there_is_kept(tmp_path, setup, what, call, error, message):
+    """An existing image, or a folder of the user's that is no Zarr store: refused, and
+    not one path below it added, removed or changed."""
     path = tmp_path / "out.zarr"
-    _existing(str(path))
-    before = {p: p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+    setup(str(path))
+    before = _snapshot(path)
     with pytest.raises(error, match=message):
         call(str(path))
-    assert {p: p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()} == before
-
-
-@pytest.mark.parametrize(
-    ("what", "call", "error", "message"), USER_FOLDER, ids=[c[0] for c in USER_FOLDER]
-)
-def test_a_folder_that_is_no_zarr_store_is_never_written_into(tmp_path, what, call, error, message):
-    path = tmp_path / "mine"
-    _user_folder(str(path))
-    before = {p: p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
-    with pytest.raises(error, match=message):
-        call(str(path))
-    assert sorted(path.rglob("*")) == sorted([*before, path / "s0"])
-    assert {p: p.read_bytes() for p in before} == before
+    assert _snapshot(path) == before
 
 
 def test_a_file_is_never_written_over(tmp_path):
